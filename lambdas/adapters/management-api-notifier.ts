@@ -1,0 +1,73 @@
+import {
+  type ApiGatewayManagementApiClient,
+  GoneException,
+  LimitExceededException,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
+import type { Delivery, Notifier } from '../domain/ports.js';
+import { type RetryPolicy, withRetry } from './retry.js';
+
+/** Retries of throttled or failed posts; small, because a fan-out waits for its slowest post. */
+export const POST_RETRY: RetryPolicy = { attempts: 4, baseDelayMs: 50, maxDelayMs: 800 };
+
+/**
+ * Posts frames with API Gateway's `PostToConnection`. A connection that is gone
+ * answers HTTP 410 (`GoneException`); SDK v3 errors carry the status in
+ * `$metadata.httpStatusCode`, not in a `statusCode` property, so both the class
+ * and that status are checked. Throttling (`LimitExceededException`, 429) and
+ * 5xx are retried with jittered backoff; the client itself is built with
+ * `maxAttempts: 1` so retries are not multiplied.
+ */
+export class ManagementApiNotifier implements Notifier {
+  /** Retries made so far by this instance, for reports and tests. */
+  retries = 0;
+
+  constructor(
+    private readonly client: ApiGatewayManagementApiClient,
+    private readonly policy: RetryPolicy = POST_RETRY,
+  ) {}
+
+  async post(connectionId: string, payload: string): Promise<Delivery> {
+    try {
+      await withRetry(
+        () =>
+          this.client.send(
+            new PostToConnectionCommand({ ConnectionId: connectionId, Data: payload }),
+          ),
+        isRetryablePostError,
+        this.policy,
+        () => {
+          this.retries++;
+        },
+      );
+      return 'delivered';
+    } catch (error) {
+      if (isGone(error)) return 'gone';
+      throw error;
+    }
+  }
+}
+
+/** True for the error API Gateway answers when the connection no longer exists. */
+export function isGone(error: unknown): boolean {
+  return (
+    error instanceof GoneException ||
+    (error instanceof Error && error.name === 'GoneException') ||
+    httpStatusOf(error) === 410
+  );
+}
+
+/** Throttling and server-side failures are worth another try; anything else is not. */
+export function isRetryablePostError(error: unknown): boolean {
+  if (isGone(error)) return false;
+  if (error instanceof LimitExceededException) return true;
+  if (error instanceof Error && error.name === 'LimitExceededException') return true;
+  const status = httpStatusOf(error);
+  return status === 429 || (status !== undefined && status >= 500);
+}
+
+function httpStatusOf(error: unknown): number | undefined {
+  const status = (error as { $metadata?: { httpStatusCode?: unknown } } | undefined)?.$metadata
+    ?.httpStatusCode;
+  return typeof status === 'number' ? status : undefined;
+}

@@ -1,0 +1,46 @@
+/**
+ * The single table's key layout. Every access is by key; nothing is scanned.
+ *
+ * | item        | pk               | sk                     |
+ * |-------------|------------------|------------------------|
+ * | connection  | `user#<userId>`  | `conn#<connectionId>`  |
+ * | room head   | `room#<room>`    | `member`               |
+ * | membership  | `room#<room>`    | `member#<userId>`      |
+ * | message     | `room#<room>`    | `msg#<seq, 16 digits>` |
+ *
+ * Connections sit under their user, so a user's connections are one Query
+ * (connection limit, `direct`) and the authorizer context gives the key. The
+ * room head (holding the seq counter) sorts right before the memberships, so
+ * one Query with `begins_with(sk, "member")` reads the members and the seq together.
+ */
+export const TTL_ATTRIBUTE = 'expiresAt';
+
+export const userPk = (userId: string) => `user#${userId}`;
+export const connectionSk = (connectionId: string) => `conn#${connectionId}`;
+export const CONNECTION_SK_PREFIX = 'conn#';
+
+export const roomPk = (room: string) => `room#${room}`;
+export const ROOM_HEAD_SK = 'member';
+export const memberSk = (userId: string) => `member#${userId}`;
+export const MEMBER_SK_PREFIX = 'member#';
+
+const SEQ_DIGITS = 16;
+export const messageSk = (seq: number) => `msg#${String(seq).padStart(SEQ_DIGITS, '0')}`;
+export const LAST_MESSAGE_SK = messageSk(10 ** SEQ_DIGITS - 1);
+
+/**
+ * Connection and membership records outlive API Gateway's 2-hour connection
+ * limit by an hour, so TTL never removes a live connection's records.
+ */
+export const CONNECTION_TTL_S = 3 * 3600;
+
+/** Seconds since the epoch, as DynamoDB TTL wants it. */
+export const epochSeconds = (ms: number) => Math.floor(ms / 1000);
+
+/**
+ * DynamoDB deletes expired items only eventually (up to days later), so every
+ * read treats an item whose TTL has passed as absent.
+ */
+export function isLive(item: { expiresAt?: unknown }, nowMs: number): boolean {
+  return typeof item.expiresAt !== 'number' || item.expiresAt > epochSeconds(nowMs);
+}

@@ -1,0 +1,13 @@
+import type { Identity } from './identity.js';
+import type { ConnectionKey } from './ports.js';
+
+/** The connection a request arrived on and who opened it. */
+export interface Caller {
+  readonly connectionId: string;
+  readonly identity: Identity;
+}
+
+/** The store key of the caller's connection. */
+export function keyOf(caller: Caller): ConnectionKey {
+  return { userId: caller.identity.userId, connectionId: caller.connectionId };
+}

@@ -1,0 +1,99 @@
+import type { ServerFrame, User } from '../../protocol/messages.js';
+import { forEachBounded } from './concurrency.js';
+import { departConnection } from './departure.js';
+import type { Member, Services } from './ports.js';
+
+/** One connection to deliver to, with the user it belongs to. */
+export interface Target extends User {
+  readonly connectionId: string;
+}
+
+/** What a fan-out did. */
+export interface FanOutReport {
+  readonly delivered: number;
+  /** Connections found gone (and pruned). */
+  readonly gone: number;
+  /** Posts that failed after retries; those members recover through `history`. */
+  readonly failed: number;
+}
+
+/** Posts in flight at once per fan-out: enough to hide latency, few enough to stay polite. */
+export const FAN_OUT_CONCURRENCY = 32;
+
+/**
+ * Pruning announces presence leaves, which fan out and may find more gone
+ * connections; this bounds that chain (each step removes records, so it ends anyway).
+ */
+const MAX_PRUNE_DEPTH = 3;
+
+export interface BroadcastOptions {
+  /** A connection not to deliver to (the sender, for frames that exclude it). */
+  readonly except?: string;
+  /** Members already read, to save a query. */
+  readonly members?: readonly Member[];
+  readonly depth?: number;
+}
+
+/**
+ * Delivers a frame to every connection in the room, page by page, then prunes
+ * the connections that turned out to be gone. One slow or gone member never
+ * stops delivery to the others.
+ */
+export async function broadcast(
+  services: Services,
+  room: string,
+  frame: ServerFrame,
+  options: BroadcastOptions = {},
+): Promise<FanOutReport> {
+  const payload = JSON.stringify(frame);
+  const pages = options.members ? [options.members] : services.rooms.memberPages(room);
+  let delivered = 0;
+  let failed = 0;
+  const gone: Target[] = [];
+  for await (const page of pages) {
+    const targets = page.flatMap((member) =>
+      member.connectionIds
+        .filter((id) => id !== options.except)
+        .map((connectionId) => ({ userId: member.userId, name: member.name, connectionId })),
+    );
+    const report = await deliver(services, targets, payload);
+    delivered += report.delivered;
+    failed += report.failed;
+    gone.push(...report.gone);
+  }
+  await prune(services, gone, room, options.depth ?? 0);
+  return { delivered, gone: gone.length, failed };
+}
+
+/** Posts one payload to each target; returns the counts and the targets found gone. */
+export async function deliver(
+  services: Services,
+  targets: readonly Target[],
+  payload: string,
+): Promise<{ delivered: number; failed: number; gone: Target[] }> {
+  let delivered = 0;
+  const gone: Target[] = [];
+  const failures = await forEachBounded(targets, FAN_OUT_CONCURRENCY, async (target) => {
+    const result = await services.notifier.post(target.connectionId, payload);
+    if (result === 'gone') gone.push(target);
+    else delivered++;
+  });
+  return { delivered, failed: failures.length, gone };
+}
+
+/** Removes gone connections' records; `room` is where they were found, in case their record is gone too. */
+export async function prune(
+  services: Services,
+  gone: readonly Target[],
+  room: string | undefined,
+  depth: number,
+): Promise<void> {
+  for (const target of gone) {
+    await departConnection(services, target, target, room === undefined ? [] : [room], depth + 1);
+  }
+}
+
+/** Whether a departure at this depth still announces presence leaves. */
+export function announcesAt(depth: number): boolean {
+  return depth <= MAX_PRUNE_DEPTH;
+}

@@ -1,0 +1,139 @@
+import type { MessageFrame, User } from '../../protocol/messages.js';
+import type { Limits } from '../shared/config.js';
+
+/** Addresses one connection: its user is part of the key, so lookups need no index. */
+export interface ConnectionKey {
+  readonly userId: string;
+  readonly connectionId: string;
+}
+
+/** What `$connect` records. */
+export interface NewConnection extends ConnectionKey {
+  readonly name: string;
+  /** Milliseconds since the epoch. */
+  readonly connectedAt: number;
+}
+
+/** An open connection and the name its user connected with. */
+export interface OpenConnection extends ConnectionKey {
+  readonly name: string;
+}
+
+/** The per-connection state a request needs, read back by the admission write. */
+export interface ConnectionState {
+  /** Rooms this connection has joined (after the admission's change). */
+  readonly rooms: ReadonlySet<string>;
+  /** The `exp` of the latest `auth` renewal, seconds; absent when never renewed. */
+  readonly renewedExp?: number;
+}
+
+/** A change made by the same write that admits a request. */
+export type AdmissionChange =
+  | { readonly joinRoom: string }
+  | { readonly leaveRoom: string }
+  | { readonly renewExp: number };
+
+export interface AdmitRequest {
+  readonly key: ConnectionKey;
+  /** Milliseconds since the epoch. */
+  readonly now: number;
+  /**
+   * Set when the connect token has expired: the request is admitted only if an
+   * `auth` renewal stored an `exp` (seconds) of at least this value.
+   */
+  readonly renewedExpAtLeast?: number;
+  readonly change?: AdmissionChange;
+}
+
+/** Why a request was or was not admitted. */
+export type AdmitOutcome =
+  | { readonly kind: 'admitted'; readonly connection: ConnectionState }
+  | { readonly kind: 'gone' }
+  | { readonly kind: 'token_expired' }
+  | { readonly kind: 'rate_limited' };
+
+/** Open connections and their per-connection state. */
+export interface ConnectionStore {
+  /** Records a new connection. */
+  put(connection: NewConnection): Promise<void>;
+  /** The user's connections that are still open (expired records count as absent). */
+  listByUser(userId: string): Promise<OpenConnection[]>;
+  /**
+   * Counts one request against the connection's rate limit and applies `change`,
+   * in one conditional write. Nothing changes unless the outcome is `admitted`.
+   */
+  admit(request: AdmitRequest): Promise<AdmitOutcome>;
+  /** Deletes the connection; returns the rooms it had joined, or undefined if it was absent. */
+  remove(key: ConnectionKey): Promise<{ rooms: string[] } | undefined>;
+}
+
+/** One user's presence in a room, with the connections through which it is there. */
+export interface Member extends User {
+  readonly connectionIds: readonly string[];
+}
+
+/** Room membership, one record per user and room. */
+export interface RoomStore {
+  /** Adds a connection; `firstOfUser` is true when the user had no connection in the room. */
+  addConnection(room: string, user: User, connectionId: string): Promise<{ firstOfUser: boolean }>;
+  /** Removes a connection; `lastOfUser` is true when it was the user's last one in the room. */
+  removeConnection(
+    room: string,
+    userId: string,
+    connectionId: string,
+  ): Promise<{ lastOfUser: boolean }>;
+  /** The room's members, page by page (strongly consistent). */
+  memberPages(room: string): AsyncIterable<readonly Member[]>;
+  /** Every member and the room's latest sequence number, read together. */
+  snapshot(room: string): Promise<{ members: Member[]; seq: number }>;
+}
+
+/** Message history with per-room sequence numbers. */
+export interface MessageStore {
+  /** Takes the room's next sequence number (1, 2, 3, ...). */
+  nextSeq(room: string): Promise<number>;
+  /** Stores a message frame until `expiresAt` (seconds since the epoch). */
+  put(message: MessageFrame, expiresAt: number): Promise<void>;
+  /** Stored messages with `seq > after`, ascending, at most `limit`, and whether more remain. */
+  after(
+    room: string,
+    after: number,
+    limit: number,
+    now: number,
+  ): Promise<{ messages: MessageFrame[]; hasMore: boolean }>;
+}
+
+/** The outcome of posting to one connection. */
+export type Delivery = 'delivered' | 'gone';
+
+/** Posts frames to connections (API Gateway's `PostToConnection`). */
+export interface Notifier {
+  /** Posts one serialized frame; resolves `gone` when the connection no longer exists. */
+  post(connectionId: string, payload: string): Promise<Delivery>;
+}
+
+/** A verified token's identity claims. */
+export interface VerifiedToken {
+  readonly sub: string;
+  readonly name: string;
+  readonly rooms: readonly string[] | null;
+  /** Seconds since the epoch. */
+  readonly exp: number;
+}
+
+/** Verifies tokens by the rules of PROTOCOL.md section 1. */
+export interface TokenVerifier {
+  /** Resolves the claims of a valid token; rejects with a `TokenRejectedError` otherwise. */
+  verify(token: string): Promise<VerifiedToken>;
+}
+
+/** Everything the request paths depend on. */
+export interface Services {
+  readonly connections: ConnectionStore;
+  readonly rooms: RoomStore;
+  readonly messages: MessageStore;
+  readonly notifier: Notifier;
+  readonly limits: Limits;
+  /** Milliseconds since the epoch. */
+  readonly clock: () => number;
+}

@@ -1,0 +1,88 @@
+/**
+ * Runtime configuration of the Lambda functions, read from their environment.
+ * Names follow PROTOCOL.md section 7; the stack and the local stack set them.
+ */
+
+/** How tokens are verified. Exactly one of `secret`, `secretArn` or `jwksUrl` applies. */
+export interface JwtConfig {
+  /** HS256 secret in plain text: only the local stack sets this. */
+  readonly secret?: string;
+  /** Secrets Manager secret holding the HS256 secret (deployed). */
+  readonly secretArn?: string;
+  /** JWKS for RS256/ES256; takes precedence over any secret. */
+  readonly jwksUrl?: string;
+  readonly issuer?: string;
+  readonly audience?: string;
+}
+
+/** Limits of PROTOCOL.md section 7. */
+export interface Limits {
+  readonly maxConnectionsPerUser: number;
+  readonly maxDataBytes: number;
+  readonly rateLimitPerSecond: number;
+  readonly historyTtlHours: number;
+}
+
+export const DEFAULT_LIMITS: Limits = {
+  maxConnectionsPerUser: 10,
+  maxDataBytes: 16_384,
+  rateLimitPerSecond: 10,
+  historyTtlHours: 24,
+};
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Reads the JWT settings; empty values count as unset. */
+export function readJwtConfig(env: Env = process.env): JwtConfig {
+  return {
+    ...optional('secret', env.JWT_SECRET),
+    ...optional('secretArn', env.JWT_SECRET_ARN),
+    ...optional('jwksUrl', env.JWT_JWKS_URL),
+    ...optional('issuer', env.JWT_ISSUER),
+    ...optional('audience', env.JWT_AUDIENCE),
+  };
+}
+
+/** Reads the limits, refusing values that are not positive numbers. */
+export function readLimits(env: Env = process.env): Limits {
+  return {
+    maxConnectionsPerUser: positive(
+      env,
+      'MAX_CONNECTIONS_PER_USER',
+      DEFAULT_LIMITS.maxConnectionsPerUser,
+    ),
+    maxDataBytes: positive(env, 'MAX_DATA_BYTES', DEFAULT_LIMITS.maxDataBytes),
+    rateLimitPerSecond: positive(env, 'RATE_LIMIT_PER_SECOND', DEFAULT_LIMITS.rateLimitPerSecond),
+    historyTtlHours: positive(env, 'HISTORY_TTL_HOURS', DEFAULT_LIMITS.historyTtlHours),
+  };
+}
+
+/** Browser origins allowed to connect; `undefined` allows any. */
+export function readAllowedOrigins(env: Env = process.env): readonly string[] | undefined {
+  const list = (env.ALLOWED_ORIGINS ?? '')
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter((origin) => origin.length > 0);
+  return list.length > 0 ? list : undefined;
+}
+
+/** A required variable; its absence is a deployment defect, so it throws at init. */
+export function required(env: Env, name: string): string {
+  const value = env[name];
+  if (value === undefined || value === '') throw new Error(`${name} is not set`);
+  return value;
+}
+
+function optional<K extends string>(key: K, value: string | undefined) {
+  return value === undefined || value === '' ? {} : ({ [key]: value } as Record<K, string>);
+}
+
+function positive(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new Error(`${name} must be a positive number, got "${raw}"`);
+  }
+  return value;
+}

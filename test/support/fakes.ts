@@ -1,0 +1,206 @@
+import type { Caller } from '../../lambdas/domain/caller.js';
+import type {
+  AdmitOutcome,
+  AdmitRequest,
+  ConnectionKey,
+  ConnectionStore,
+  Delivery,
+  Member,
+  MessageStore,
+  NewConnection,
+  Notifier,
+  OpenConnection,
+  RoomStore,
+  Services,
+  TokenVerifier,
+  VerifiedToken,
+} from '../../lambdas/domain/ports.js';
+import { DEFAULT_LIMITS, type Limits } from '../../lambdas/shared/config.js';
+import type { MessageFrame, ServerFrame, User } from '../../protocol/messages.js';
+
+interface ConnectionRecord extends NewConnection {
+  rooms: Set<string>;
+  renewedExp?: number;
+}
+
+/** In-memory connections; `throttled` connections are refused as rate limited. */
+export class FakeConnections implements ConnectionStore {
+  readonly records = new Map<string, ConnectionRecord>();
+  readonly throttled = new Set<string>();
+  admissions = 0;
+
+  async put(connection: NewConnection): Promise<void> {
+    this.records.set(connection.connectionId, { ...connection, rooms: new Set() });
+  }
+
+  async listByUser(userId: string): Promise<OpenConnection[]> {
+    return [...this.records.values()]
+      .filter((record) => record.userId === userId)
+      .map(({ userId: id, connectionId, name }) => ({ userId: id, connectionId, name }));
+  }
+
+  async admit(request: AdmitRequest): Promise<AdmitOutcome> {
+    const record = this.records.get(request.key.connectionId);
+    if (record === undefined) return { kind: 'gone' };
+    if (
+      request.renewedExpAtLeast !== undefined &&
+      !((record.renewedExp ?? 0) >= request.renewedExpAtLeast)
+    ) {
+      return { kind: 'token_expired' };
+    }
+    if (this.throttled.has(record.connectionId)) return { kind: 'rate_limited' };
+    this.admissions++;
+    const change = request.change;
+    if (change && 'joinRoom' in change) record.rooms.add(change.joinRoom);
+    if (change && 'leaveRoom' in change) record.rooms.delete(change.leaveRoom);
+    if (change && 'renewExp' in change) record.renewedExp = change.renewExp;
+    return {
+      kind: 'admitted',
+      connection: {
+        rooms: new Set(record.rooms),
+        ...(record.renewedExp === undefined ? {} : { renewedExp: record.renewedExp }),
+      },
+    };
+  }
+
+  async remove(key: ConnectionKey): Promise<{ rooms: string[] } | undefined> {
+    const record = this.records.get(key.connectionId);
+    this.records.delete(key.connectionId);
+    return record === undefined ? undefined : { rooms: [...record.rooms] };
+  }
+}
+
+/** In-memory rooms and history; `pageSize` splits member listings into pages. */
+export class FakeRooms implements RoomStore, MessageStore {
+  readonly members = new Map<string, Map<string, { name: string; conns: Set<string> }>>();
+  readonly seqs = new Map<string, number>();
+  readonly stored: Array<{ message: MessageFrame; expiresAt: number }> = [];
+  pageSize = 1000;
+
+  async addConnection(room: string, user: User, connectionId: string) {
+    const users = this.members.get(room) ?? new Map();
+    this.members.set(room, users);
+    const entry = users.get(user.userId) ?? { name: user.name, conns: new Set<string>() };
+    const firstOfUser = entry.conns.size === 0;
+    entry.conns.add(connectionId);
+    entry.name = user.name;
+    users.set(user.userId, entry);
+    return { firstOfUser };
+  }
+
+  async removeConnection(room: string, userId: string, connectionId: string) {
+    const entry = this.members.get(room)?.get(userId);
+    if (entry === undefined || !entry.conns.has(connectionId)) return { lastOfUser: false };
+    entry.conns.delete(connectionId);
+    return { lastOfUser: entry.conns.size === 0 };
+  }
+
+  async *memberPages(room: string): AsyncIterable<readonly Member[]> {
+    const all = this.list(room);
+    for (let i = 0; i < all.length; i += this.pageSize) yield all.slice(i, i + this.pageSize);
+  }
+
+  async snapshot(room: string) {
+    return { members: this.list(room), seq: this.seqs.get(room) ?? 0 };
+  }
+
+  async nextSeq(room: string): Promise<number> {
+    const seq = (this.seqs.get(room) ?? 0) + 1;
+    this.seqs.set(room, seq);
+    return seq;
+  }
+
+  async put(message: MessageFrame, expiresAt: number): Promise<void> {
+    this.stored.push({ message, expiresAt });
+  }
+
+  async after(room: string, after: number, limit: number) {
+    const matching = this.stored
+      .map((entry) => entry.message)
+      .filter((message) => message.room === room && message.seq > after)
+      .sort((a, b) => a.seq - b.seq);
+    return { messages: matching.slice(0, limit), hasMore: matching.length > limit };
+  }
+
+  private list(room: string): Member[] {
+    return [...(this.members.get(room) ?? new Map()).entries()]
+      .filter(([, entry]) => entry.conns.size > 0)
+      .map(([userId, entry]) => ({ userId, name: entry.name, connectionIds: [...entry.conns] }));
+  }
+}
+
+/** Records every post; `gone` connections answer gone, `failing` ones throw. */
+export class FakeNotifier implements Notifier {
+  readonly posts: Array<{ connectionId: string; frame: ServerFrame }> = [];
+  readonly gone = new Set<string>();
+  readonly failing = new Set<string>();
+
+  async post(connectionId: string, payload: string): Promise<Delivery> {
+    if (this.failing.has(connectionId)) throw new Error('post failed after retries');
+    if (this.gone.has(connectionId)) return 'gone';
+    this.posts.push({ connectionId, frame: JSON.parse(payload) as ServerFrame });
+    return 'delivered';
+  }
+
+  /** Frames delivered to one connection. */
+  to(connectionId: string): ServerFrame[] {
+    return this.posts.filter((post) => post.connectionId === connectionId).map((p) => p.frame);
+  }
+}
+
+/** A verifier that accepts tokens of the form `valid:<sub>:<exp>`. */
+export class FakeVerifier implements TokenVerifier {
+  async verify(token: string): Promise<VerifiedToken> {
+    const [kind, sub, exp] = token.split(':');
+    if (kind !== 'valid' || !sub || !exp) throw new Error('invalid token');
+    return { sub, name: sub, rooms: null, exp: Number(exp) };
+  }
+}
+
+/** The current fake time, ms; tests move it. */
+export const NOW = Date.UTC(2026, 10, 22, 12, 0, 0);
+
+/** A fake world: services over in-memory stores and a settable clock. */
+export function fakeServices(limits: Partial<Limits> = {}) {
+  const connections = new FakeConnections();
+  const rooms = new FakeRooms();
+  const notifier = new FakeNotifier();
+  const clock = { now: NOW };
+  const services: Services = {
+    connections,
+    rooms,
+    messages: rooms,
+    notifier,
+    limits: { ...DEFAULT_LIMITS, ...limits },
+    clock: () => clock.now,
+  };
+  return { services, connections, rooms, notifier, clock };
+}
+
+/** A caller whose token expires an hour after NOW unless told otherwise. */
+export function callerOf(
+  userId: string,
+  connectionId: string,
+  options: { rooms?: string[] | null; exp?: number; name?: string } = {},
+): Caller {
+  return {
+    connectionId,
+    identity: {
+      userId,
+      name: options.name ?? userId,
+      rooms: options.rooms === undefined ? null : options.rooms,
+      exp: options.exp ?? Math.floor(NOW / 1000) + 3600,
+    },
+  };
+}
+
+/** Records the caller's connection as `$connect` would. */
+export async function connect(world: ReturnType<typeof fakeServices>, caller: Caller) {
+  await world.connections.put({
+    userId: caller.identity.userId,
+    connectionId: caller.connectionId,
+    name: caller.identity.name,
+    connectedAt: world.clock.now,
+  });
+  return caller;
+}
