@@ -213,6 +213,16 @@ describe('auth', () => {
     expect(world.connections.records.get('a1')?.renewedExp).toBeUndefined();
   });
 
+  it('answers internal, not unauthorized, when the verifier itself fails', async () => {
+    const world = fakeServices();
+    const alice = await connect(world, callerOf('alice', 'a1'));
+
+    await expect(auth(world.services, alice, { action: 'auth', token: 'broken' })).rejects.toThrow(
+      'JWKS unreachable',
+    );
+    expect(world.connections.admissions).toBe(0);
+  });
+
   it('answers rate_limited before judging the token', async () => {
     const world = fakeServices();
     const alice = await connect(world, callerOf('alice', 'a1'));

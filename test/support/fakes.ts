@@ -1,3 +1,4 @@
+import { TokenRejectedError } from '../../lambdas/auth/token-verifier.js';
 import type { Caller } from '../../lambdas/domain/caller.js';
 import type {
   AdmitOutcome,
@@ -148,11 +149,13 @@ export class FakeNotifier implements Notifier {
   }
 }
 
-/** A verifier that accepts tokens of the form `valid:<sub>:<exp>`. */
+/** Accepts `valid:<sub>:<exp>`; `broken` fails as an outage would; anything else is refused. */
 export class FakeVerifier implements TokenVerifier {
   async verify(token: string): Promise<VerifiedToken> {
     const [kind, sub, exp] = token.split(':');
-    if (kind !== 'valid' || !sub || !exp) throw new Error('invalid token');
+    if (kind === 'broken') throw new Error('JWKS unreachable');
+    if (kind !== 'valid' || !sub || !exp)
+      throw new TokenRejectedError('token_invalid', 'invalid token');
     return { sub, name: sub, rooms: null, exp: Number(exp) };
   }
 }

@@ -1,3 +1,4 @@
+import { TokenRejectedError } from '../../auth/token-verifier.js';
 import { ProtocolError } from '../../shared/errors.js';
 import { admit } from '../admission.js';
 import type { TokenVerifier, VerifiedToken } from '../ports.js';
@@ -10,7 +11,12 @@ import { type RequestHandler, withId } from './request-handler.js';
  */
 export function createAuth(verifier: TokenVerifier): RequestHandler<'auth'> {
   return async (services, caller, request) => {
-    const token = await verifier.verify(request.token).catch(() => undefined);
+    // A refused token is the caller's fault (`unauthorized`); anything else,
+    // such as an unreachable JWKS, is ours and becomes `internal`.
+    const token = await verifier.verify(request.token).catch((error: unknown) => {
+      if (error instanceof TokenRejectedError) return undefined;
+      throw error;
+    });
     const sameUser = token !== undefined && token.sub === caller.identity.userId;
     // Verified first so that a valid renewal is stored by the admission write itself.
     await admit(services, caller, {
