@@ -1,4 +1,3 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
   type DynamoDBDocumentClient,
@@ -17,6 +16,7 @@ import type {
   NewConnection,
   OpenConnection,
 } from '../domain/ports.js';
+import { isConditionFailure } from './dynamo-errors.js';
 import {
   CONNECTION_SK_PREFIX,
   CONNECTION_TTL_S,
@@ -32,7 +32,7 @@ interface ConnectionItem {
   readonly userId: string;
   readonly name: string;
   readonly expiresAt: number;
-  /** GCRA theoretical arrival time, ms. */
+  /** GCRA theoretical arrival time, microseconds since the epoch. */
   readonly tat?: number;
   readonly rooms?: ReadonlySet<string>;
   readonly renewedExp?: number;
@@ -59,10 +59,12 @@ export interface DynamoConnectionStoreOptions {
  * condition (idle: `tat <= now`; busy: `now < tat <= now + tolerance`). A
  * per-instance hint picks the likely branch; a miss costs one more write. The
  * state lives in the table, so the limit holds across concurrent Lambda instances.
+ * Times are whole microseconds: with a fractional interval (1000/6 ms), repeated
+ * additions would drift past the tolerance and cut the burst one short.
  */
 export class DynamoConnectionStore implements ConnectionStore {
-  private readonly intervalMs: number;
-  private readonly toleranceMs: number;
+  private readonly intervalUs: number;
+  private readonly toleranceUs: number;
   private readonly hints = new Map<string, number>();
 
   constructor(
@@ -70,8 +72,8 @@ export class DynamoConnectionStore implements ConnectionStore {
     private readonly tableName: string,
     options: DynamoConnectionStoreOptions,
   ) {
-    this.intervalMs = 1000 / options.rateLimitPerSecond;
-    this.toleranceMs = this.intervalMs * (2 * options.rateLimitPerSecond - 1);
+    this.intervalUs = Math.round(1_000_000 / options.rateLimitPerSecond);
+    this.toleranceUs = this.intervalUs * (2 * options.rateLimitPerSecond - 1);
   }
 
   async put(connection: NewConnection): Promise<void> {
@@ -120,7 +122,7 @@ export class DynamoConnectionStore implements ConnectionStore {
   async admit(request: AdmitRequest): Promise<AdmitOutcome> {
     const { connectionId } = request.key;
     const hint = this.hints.get(connectionId);
-    let variant: Variant = hint !== undefined && hint > request.now ? 'busy' : 'idle';
+    let variant: Variant = hint !== undefined && hint > request.now * 1000 ? 'busy' : 'idle';
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       const result = await this.tryAdmit(request, variant);
       if ('state' in result) {
@@ -153,22 +155,20 @@ export class DynamoConnectionStore implements ConnectionStore {
     variant: Variant,
   ): Promise<{ state: ConnectionState } | { current: ConnectionItem | undefined }> {
     const names: Record<string, string> = { '#tat': 'tat' };
-    const values: Record<string, unknown> = {
-      ':now': request.now,
-      ':nowSec': epochSeconds(request.now),
-    };
+    const nowUs = request.now * 1000;
+    const values: Record<string, unknown> = { ':now': nowUs, ':nowSec': epochSeconds(request.now) };
     const conditions = ['attribute_exists(pk)', 'expiresAt > :nowSec'];
     const sets: string[] = [];
     const others: string[] = [];
     if (variant === 'idle') {
       conditions.push('(attribute_not_exists(#tat) OR #tat <= :now)');
       sets.push('#tat = :next');
-      values[':next'] = request.now + this.intervalMs;
+      values[':next'] = nowUs + this.intervalUs;
     } else {
       conditions.push('#tat > :now AND #tat <= :limit');
       sets.push('#tat = #tat + :interval');
-      values[':limit'] = request.now + this.toleranceMs;
-      values[':interval'] = this.intervalMs;
+      values[':limit'] = nowUs + this.toleranceUs;
+      values[':interval'] = this.intervalUs;
     }
     if (request.renewedExpAtLeast !== undefined) {
       conditions.push('renewedExp >= :minExp');
@@ -204,9 +204,7 @@ export class DynamoConnectionStore implements ConnectionStore {
       this.remember(request.key.connectionId, item?.tat);
       return { state: stateOf(item) };
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException) && !isConditionFailure(error)) {
-        throw error;
-      }
+      if (!isConditionFailure(error)) throw error;
       return { current: itemOfFailure(error) };
     }
   }
@@ -224,9 +222,10 @@ export class DynamoConnectionStore implements ConnectionStore {
       return { kind: 'token_expired' };
     }
     const tat = item.tat ?? 0;
+    const nowUs = request.now * 1000;
     this.remember(request.key.connectionId, tat);
-    if (tat > request.now + this.toleranceMs) return { kind: 'rate_limited' };
-    return { kind: 'retry', variant: tat <= request.now ? 'idle' : 'busy' };
+    if (tat > nowUs + this.toleranceUs) return { kind: 'rate_limited' };
+    return { kind: 'retry', variant: tat <= nowUs ? 'idle' : 'busy' };
   }
 
   /** A consistent read, for engines that do not return the item on a failed condition. */
@@ -256,11 +255,6 @@ function stateOf(item: ConnectionItem | undefined): ConnectionState {
     rooms: new Set(item?.rooms ?? []),
     ...(item?.renewedExp === undefined ? {} : { renewedExp: item.renewedExp }),
   };
-}
-
-/** Some engines and SDK paths surface the failure only by name. */
-function isConditionFailure(error: unknown): boolean {
-  return error instanceof Error && error.name === 'ConditionalCheckFailedException';
 }
 
 /**

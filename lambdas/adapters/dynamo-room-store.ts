@@ -1,7 +1,7 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { User } from '../../protocol/messages.js';
 import type { Member, RoomStore } from '../domain/ports.js';
+import { isConditionFailure } from './dynamo-errors.js';
 import {
   CONNECTION_TTL_S,
   epochSeconds,
@@ -84,7 +84,7 @@ export class DynamoRoomStore implements RoomStore {
       const old = (result.Attributes as MemberItem | undefined)?.conns;
       return { lastOfUser: old !== undefined && old.size === 1 && old.has(connectionId) };
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return { lastOfUser: false };
+      if (isConditionFailure(error)) return { lastOfUser: false };
       throw error;
     }
   }

@@ -26,7 +26,8 @@ export const MEMBER_SK_PREFIX = 'member#';
 
 const SEQ_DIGITS = 16;
 export const messageSk = (seq: number) => `msg#${String(seq).padStart(SEQ_DIGITS, '0')}`;
-export const LAST_MESSAGE_SK = messageSk(10 ** SEQ_DIGITS - 1);
+// Written out: 10 ** 16 - 1 is not exactly representable as a double.
+export const LAST_MESSAGE_SK = `msg#${'9'.repeat(SEQ_DIGITS)}`;
 
 /**
  * Connection and membership records outlive API Gateway's 2-hour connection

@@ -1,0 +1,331 @@
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  ProvisionedThroughputExceededException,
+} from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { DynamoRoomStore } from '../../lambdas/adapters/dynamo-room-store.js';
+import type { Member } from '../../lambdas/domain/ports.js';
+
+const TABLE = 'table-under-test';
+const NOW = 1_700_000_000_000;
+const NOW_SEC = NOW / 1000;
+const LIVE_EXP = NOW_SEC + 3600;
+const ADA = { userId: 'u1', name: 'Ada' };
+const MEMBER_KEY = { pk: 'room#lobby', sk: 'member#u1' };
+
+const documentClient = DynamoDBDocumentClient.from(
+  new DynamoDBClient({
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+  }),
+  { marshallOptions: { removeUndefinedValues: true } },
+);
+const ddb = mockClient(documentClient);
+
+const newStore = () => new DynamoRoomStore(documentClient, TABLE, () => NOW);
+
+const updateInputs = () => ddb.commandCalls(UpdateCommand).map((call) => call.args[0].input);
+const queryInputs = () => ddb.commandCalls(QueryCommand).map((call) => call.args[0].input);
+
+async function allPages(pages: AsyncIterable<readonly Member[]>): Promise<(readonly Member[])[]> {
+  const collected: (readonly Member[])[] = [];
+  for await (const page of pages) collected.push(page);
+  return collected;
+}
+
+beforeEach(() => {
+  ddb.reset();
+});
+
+describe('DynamoRoomStore.addConnection', () => {
+  it("adds the connection to the user's set and reports the first connection of the user", async () => {
+    ddb.on(UpdateCommand).resolves({});
+
+    const result = await newStore().addConnection('lobby', ADA, 'c1');
+
+    expect(result).toEqual({ firstOfUser: true });
+    expect(updateInputs()).toEqual([
+      {
+        TableName: TABLE,
+        Key: MEMBER_KEY,
+        UpdateExpression: 'ADD conns :conn SET userId = :userId, #name = :name, expiresAt = :exp',
+        ExpressionAttributeNames: { '#name': 'name' },
+        ExpressionAttributeValues: {
+          ':conn': new Set(['c1']),
+          ':userId': 'u1',
+          ':name': 'Ada',
+          ':exp': NOW_SEC + 3 * 3600,
+        },
+        ReturnValues: 'UPDATED_OLD',
+      },
+    ]);
+  });
+
+  it('reports a connection that is not the first when the old set held another one', async () => {
+    ddb.on(UpdateCommand).resolves({
+      Attributes: { conns: new Set(['c0']), userId: 'u1', name: 'Ada', expiresAt: LIVE_EXP },
+    });
+
+    const result = await newStore().addConnection('lobby', ADA, 'c1');
+
+    expect(result).toEqual({ firstOfUser: false });
+    expect(updateInputs()).toHaveLength(1);
+  });
+
+  it('treats a record left without connections as absent', async () => {
+    ddb.on(UpdateCommand).resolves({
+      Attributes: { userId: 'u1', name: 'Ada', expiresAt: LIVE_EXP },
+    });
+
+    await expect(newStore().addConnection('lobby', ADA, 'c1')).resolves.toEqual({
+      firstOfUser: true,
+    });
+    expect(updateInputs()).toHaveLength(1);
+  });
+
+  it('treats an expired record as absent and resets its set to the new connection', async () => {
+    ddb
+      .on(UpdateCommand)
+      .resolvesOnce({
+        Attributes: { conns: new Set(['stale']), userId: 'u1', name: 'Ada', expiresAt: NOW_SEC },
+      })
+      .resolvesOnce({});
+
+    const result = await newStore().addConnection('lobby', ADA, 'c1');
+
+    expect(result).toEqual({ firstOfUser: true });
+    const inputs = updateInputs();
+    expect(inputs).toHaveLength(2);
+    expect(inputs[1]).toEqual({
+      TableName: TABLE,
+      Key: MEMBER_KEY,
+      UpdateExpression: 'SET conns = :only',
+      ExpressionAttributeValues: { ':only': new Set(['c1']) },
+    });
+  });
+
+  it('lets a failed write propagate', async () => {
+    const throttled = new ProvisionedThroughputExceededException({
+      message: 'slow down',
+      $metadata: { httpStatusCode: 400 },
+    });
+    ddb.on(UpdateCommand).rejects(throttled);
+
+    await expect(newStore().addConnection('lobby', ADA, 'c1')).rejects.toBe(throttled);
+  });
+});
+
+describe('DynamoRoomStore.removeConnection', () => {
+  it('deletes the connection from an existing record only', async () => {
+    ddb.on(UpdateCommand).resolves({ Attributes: { conns: new Set(['c1']) } });
+
+    const result = await newStore().removeConnection('lobby', 'u1', 'c1');
+
+    expect(result).toEqual({ lastOfUser: true });
+    expect(updateInputs()).toEqual([
+      {
+        TableName: TABLE,
+        Key: MEMBER_KEY,
+        UpdateExpression: 'DELETE conns :conn',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':conn': new Set(['c1']) },
+        ReturnValues: 'UPDATED_OLD',
+      },
+    ]);
+  });
+
+  it("is not the user's last connection when others remain in the set", async () => {
+    ddb.on(UpdateCommand).resolves({ Attributes: { conns: new Set(['c1', 'c2']) } });
+
+    await expect(newStore().removeConnection('lobby', 'u1', 'c1')).resolves.toEqual({
+      lastOfUser: false,
+    });
+  });
+
+  it('is not a last connection when the set held only another connection', async () => {
+    ddb.on(UpdateCommand).resolves({ Attributes: { conns: new Set(['c2']) } });
+
+    await expect(newStore().removeConnection('lobby', 'u1', 'c1')).resolves.toEqual({
+      lastOfUser: false,
+    });
+  });
+
+  it('is not a last connection when the record had no set', async () => {
+    ddb.on(UpdateCommand).resolves({});
+
+    await expect(newStore().removeConnection('lobby', 'u1', 'c1')).resolves.toEqual({
+      lastOfUser: false,
+    });
+  });
+
+  it('is not a last connection when the record is missing', async () => {
+    ddb
+      .on(UpdateCommand)
+      .rejects(new ConditionalCheckFailedException({ message: 'x', $metadata: {} }));
+
+    await expect(newStore().removeConnection('lobby', 'u1', 'c1')).resolves.toEqual({
+      lastOfUser: false,
+    });
+    expect(updateInputs()).toHaveLength(1);
+  });
+
+  it('lets errors other than a failed condition propagate', async () => {
+    const failure = new Error('network down');
+    ddb.on(UpdateCommand).rejects(failure);
+
+    await expect(newStore().removeConnection('lobby', 'u1', 'c1')).rejects.toBe(failure);
+  });
+});
+
+describe('DynamoRoomStore.memberPages', () => {
+  const query = {
+    TableName: TABLE,
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+    ExpressionAttributeValues: { ':pk': 'room#lobby', ':prefix': 'member#' },
+    ConsistentRead: true,
+  };
+
+  it('yields every page of live members with connections, skipping the room head', async () => {
+    const pageTwoKey = { pk: 'room#lobby', sk: 'member#u3' };
+    ddb
+      .on(QueryCommand)
+      .resolvesOnce({
+        Items: [
+          { pk: 'room#lobby', sk: 'member', seq: 9 },
+          {
+            sk: 'member#u1',
+            userId: 'u1',
+            name: 'Ada',
+            conns: new Set(['c1', 'c2']),
+            expiresAt: LIVE_EXP,
+          },
+          {
+            sk: 'member#u2',
+            userId: 'u2',
+            name: 'Bob',
+            conns: new Set(['c3']),
+            expiresAt: NOW_SEC,
+          },
+          { sk: 'member#u3', userId: 'u3', name: 'Cy', expiresAt: LIVE_EXP },
+        ],
+        LastEvaluatedKey: pageTwoKey,
+      })
+      .resolvesOnce({
+        Items: [
+          {
+            sk: 'member#u4',
+            userId: 'u4',
+            name: 'Dee',
+            conns: new Set(['c4']),
+            expiresAt: LIVE_EXP,
+          },
+          { sk: 'member#u5', userId: 'u5', name: 'Eve', conns: new Set(), expiresAt: LIVE_EXP },
+        ],
+      });
+
+    const pages = await allPages(newStore().memberPages('lobby'));
+
+    expect(pages).toEqual([
+      [{ userId: 'u1', name: 'Ada', connectionIds: ['c1', 'c2'] }],
+      [{ userId: 'u4', name: 'Dee', connectionIds: ['c4'] }],
+    ]);
+    expect(queryInputs()).toEqual([
+      { ...query, ExclusiveStartKey: undefined },
+      { ...query, ExclusiveStartKey: pageTwoKey },
+    ]);
+  });
+
+  it('never lists the room head as a member, whatever it holds', async () => {
+    ddb.on(QueryCommand).resolves({
+      Items: [{ sk: 'member', seq: 3, conns: new Set(['c9']), expiresAt: LIVE_EXP }],
+    });
+
+    await expect(allPages(newStore().memberPages('lobby'))).resolves.toEqual([[]]);
+  });
+
+  it('yields one empty page for an empty room', async () => {
+    ddb.on(QueryCommand).resolves({ Items: [] });
+
+    await expect(allPages(newStore().memberPages('lobby'))).resolves.toEqual([[]]);
+    expect(queryInputs()).toHaveLength(1);
+  });
+});
+
+describe('DynamoRoomStore.snapshot', () => {
+  const query = {
+    TableName: TABLE,
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+    ExpressionAttributeValues: { ':pk': 'room#lobby', ':prefix': 'member' },
+    ConsistentRead: true,
+  };
+
+  it("reads the members and the head's seq in one query", async () => {
+    ddb.on(QueryCommand).resolves({
+      Items: [
+        { pk: 'room#lobby', sk: 'member', seq: 42 },
+        {
+          sk: 'member#u1',
+          userId: 'u1',
+          name: 'Ada',
+          conns: new Set(['c1']),
+          expiresAt: LIVE_EXP,
+        },
+        { sk: 'member#u2', userId: 'u2', name: 'Bob', conns: new Set(['c2']), expiresAt: 1 },
+      ],
+    });
+
+    const snapshot = await newStore().snapshot('lobby');
+
+    expect(snapshot).toEqual({
+      members: [{ userId: 'u1', name: 'Ada', connectionIds: ['c1'] }],
+      seq: 42,
+    });
+    expect(queryInputs()).toEqual([{ ...query, ExclusiveStartKey: undefined }]);
+  });
+
+  it('follows pages and reads seq 0 when the room has no head', async () => {
+    const pageTwoKey = { pk: 'room#lobby', sk: 'member#u1' };
+    ddb
+      .on(QueryCommand)
+      .resolvesOnce({
+        Items: [
+          {
+            sk: 'member#u1',
+            userId: 'u1',
+            name: 'Ada',
+            conns: new Set(['c1']),
+            expiresAt: LIVE_EXP,
+          },
+        ],
+        LastEvaluatedKey: pageTwoKey,
+      })
+      .resolvesOnce({
+        Items: [
+          {
+            sk: 'member#u2',
+            userId: 'u2',
+            name: 'Bob',
+            conns: new Set(['c2']),
+            expiresAt: LIVE_EXP,
+          },
+        ],
+      });
+
+    const snapshot = await newStore().snapshot('lobby');
+
+    expect(snapshot).toEqual({
+      members: [
+        { userId: 'u1', name: 'Ada', connectionIds: ['c1'] },
+        { userId: 'u2', name: 'Bob', connectionIds: ['c2'] },
+      ],
+      seq: 0,
+    });
+    expect(queryInputs()).toEqual([
+      { ...query, ExclusiveStartKey: undefined },
+      { ...query, ExclusiveStartKey: pageTwoKey },
+    ]);
+  });
+});
