@@ -467,7 +467,9 @@ describe('DynamoConnectionStore.admit', () => {
       .on(UpdateCommand)
       .rejectsOnce(conditionFailed())
       .resolvesOnce({ Attributes: { tat: NOW_US + 400_000, expiresAt: LIVE_EXP } });
-    ddb.on(GetCommand).resolves({ Item: { ...DB_KEY, tat: NOW_US + 300_000, expiresAt: LIVE_EXP } });
+    ddb
+      .on(GetCommand)
+      .resolves({ Item: { ...DB_KEY, tat: NOW_US + 300_000, expiresAt: LIVE_EXP } });
 
     const outcome = await newStore().admit({ key: KEY, now: NOW });
 

@@ -1,0 +1,201 @@
+import type { Node } from 'constructs';
+
+/**
+ * Deployment configuration of the stack, read from CDK context first and then
+ * the environment, with the names of PROTOCOL.md section 7.
+ */
+
+/** Where the keys that verify tokens come from. */
+export type TokenKeys =
+  /** RS256/ES256 keys published at a JWKS URL: no secret at all. */
+  | { readonly kind: 'jwks'; readonly jwksUrl: string }
+  /** An existing Secrets Manager secret holding the HS256 secret. */
+  | { readonly kind: 'imported-secret'; readonly secretArn: string }
+  /** A secret the stack creates with a generated value. */
+  | { readonly kind: 'generated-secret' };
+
+/**
+ * Limits of PROTOCOL.md section 7. Unset ones are left to the functions'
+ * own defaults, so the defaults live in one place.
+ */
+export interface LimitSettings {
+  readonly maxConnectionsPerUser?: number;
+  readonly maxDataBytes?: number;
+  readonly rateLimitPerSecond?: number;
+  readonly historyTtlHours?: number;
+}
+
+/** Validated configuration of a `RealtimeStack`. */
+export interface RealtimeConfig {
+  readonly stageName: string;
+  readonly stageThrottle: { readonly rateLimit: number; readonly burstLimit: number };
+  readonly tokenKeys: TokenKeys;
+  readonly jwtIssuer?: string;
+  readonly jwtAudience?: string;
+  readonly allowedOrigins?: readonly string[];
+  readonly limits: LimitSettings;
+}
+
+/** Why the configuration was refused. */
+export type ConfigErrorCode = 'invalid_value' | 'plaintext_secret';
+
+/** A configuration value that cannot be deployed; `setting` names it. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+
+  constructor(
+    readonly code: ConfigErrorCode,
+    readonly setting: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Variables read from the environment when the context does not set them. */
+export type ConfigEnv = Readonly<Record<string, string | undefined>>;
+
+/** Stage name when STAGE_NAME is unset. */
+export const DEFAULT_STAGE_NAME = 'prod';
+/** Steady-state requests a second of the stage when STAGE_RATE_LIMIT is unset. */
+export const DEFAULT_STAGE_RATE_LIMIT = 500;
+/** Burst of the stage when STAGE_BURST_LIMIT is unset. */
+export const DEFAULT_STAGE_BURST_LIMIT = 1000;
+
+/**
+ * Reads and validates the configuration: each name from the context of `node`
+ * (`cdk synth -c NAME=value` or cdk.json), else from `env`. Empty values count
+ * as unset. Throws a `ConfigError` naming the setting for any invalid value.
+ */
+export function readConfig(node: Node, env: ConfigEnv = process.env): RealtimeConfig {
+  const read = (name: string): string | undefined => {
+    const fromContext: unknown = node.tryGetContext(name);
+    const value = fromContext ?? env[name];
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== 'string' && typeof value !== 'number') {
+      throw new ConfigError('invalid_value', name, `${name} must be a string or a number`);
+    }
+    const text = String(value).trim();
+    return text === '' ? undefined : text;
+  };
+
+  if (read('JWT_SECRET') !== undefined) {
+    throw new ConfigError(
+      'plaintext_secret',
+      'JWT_SECRET',
+      'JWT_SECRET must not be given to the deployed stack: it would be stored in plain text ' +
+        'in the template and the functions. Store the HS256 secret in AWS Secrets Manager and ' +
+        'pass its ARN as JWT_SECRET_ARN (or leave both unset to have the stack generate one).',
+    );
+  }
+
+  const jwksUrl = optional(read, 'JWT_JWKS_URL', httpsUrl);
+  // A secret pasted here by mistake must not end up in an error message.
+  const secretArn = optional(read, 'JWT_SECRET_ARN', secretsManagerArn, { echo: false });
+  const tokenKeys: TokenKeys =
+    jwksUrl !== undefined
+      ? { kind: 'jwks', jwksUrl }
+      : secretArn !== undefined
+        ? { kind: 'imported-secret', secretArn }
+        : { kind: 'generated-secret' };
+
+  return {
+    stageName: optional(read, 'STAGE_NAME', stageName) ?? DEFAULT_STAGE_NAME,
+    stageThrottle: {
+      rateLimit: optional(read, 'STAGE_RATE_LIMIT', positiveNumber) ?? DEFAULT_STAGE_RATE_LIMIT,
+      burstLimit: optional(read, 'STAGE_BURST_LIMIT', positiveInteger) ?? DEFAULT_STAGE_BURST_LIMIT,
+    },
+    tokenKeys,
+    ...defined('jwtIssuer', read('JWT_ISSUER')),
+    ...defined('jwtAudience', read('JWT_AUDIENCE')),
+    ...defined('allowedOrigins', optional(read, 'ALLOWED_ORIGINS', origins)),
+    limits: {
+      ...defined(
+        'maxConnectionsPerUser',
+        optional(read, 'MAX_CONNECTIONS_PER_USER', positiveInteger),
+      ),
+      ...defined('maxDataBytes', optional(read, 'MAX_DATA_BYTES', positiveInteger)),
+      ...defined('rateLimitPerSecond', optional(read, 'RATE_LIMIT_PER_SECOND', positiveNumber)),
+      ...defined('historyTtlHours', optional(read, 'HISTORY_TTL_HOURS', positiveNumber)),
+    },
+  };
+}
+
+/** Parses a value or returns the reason it is invalid. */
+type Parser<T> = (raw: string) => T | { readonly invalid: string };
+
+function optional<T>(
+  read: (name: string) => string | undefined,
+  name: string,
+  parse: Parser<T>,
+  { echo = true }: { readonly echo?: boolean } = {},
+): T | undefined {
+  const raw = read(name);
+  if (raw === undefined) return undefined;
+  const parsed = parse(raw);
+  if (typeof parsed === 'object' && parsed !== null && 'invalid' in parsed) {
+    const got = echo ? `, got "${raw}"` : '';
+    throw new ConfigError('invalid_value', name, `${name} ${parsed.invalid}${got}`);
+  }
+  return parsed as T;
+}
+
+function defined<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
+const positiveNumber: Parser<number> = (raw) => {
+  const value = Number(raw);
+  return Number.isFinite(value) && value > 0 ? value : { invalid: 'must be a positive number' };
+};
+
+const positiveInteger: Parser<number> = (raw) => {
+  const value = Number(raw);
+  return Number.isSafeInteger(value) && value > 0
+    ? value
+    : { invalid: 'must be a positive integer' };
+};
+
+// API Gateway stage names: letters, digits, hyphens and underscores, at most 128.
+const stageName: Parser<string> = (raw) =>
+  /^[A-Za-z0-9_-]{1,128}$/.test(raw)
+    ? raw
+    : { invalid: 'must be 1 to 128 letters, digits, hyphens or underscores' };
+
+const httpsUrl: Parser<string> = (raw) => {
+  try {
+    if (new URL(raw).protocol === 'https:') return raw;
+  } catch {
+    // Falls through to the refusal below.
+  }
+  return { invalid: 'must be an https URL' };
+};
+
+// Lambda reads the secret by its complete ARN (the one Secrets Manager shows,
+// ending in a six-character suffix); a partial ARN would need a wildcard grant.
+const secretsManagerArn: Parser<string> = (raw) =>
+  /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+-[A-Za-z0-9]{6}$/.test(raw)
+    ? raw
+    : { invalid: 'must be the complete ARN of a Secrets Manager secret' };
+
+const origins: Parser<readonly string[]> = (raw) => {
+  const list = raw
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter((origin) => origin.length > 0);
+  for (const origin of list) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed === undefined || parsed.origin !== origin) {
+      return {
+        invalid: `must list origins such as https://app.example.com ("${origin}" is not one)`,
+      };
+    }
+  }
+  return list.length > 0 ? list : { invalid: 'must list at least one origin' };
+};

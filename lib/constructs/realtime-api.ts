@@ -1,0 +1,158 @@
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+/** Properties of a `RealtimeApi`. */
+export interface RealtimeApiProps {
+  /** REQUEST authorizer of `$connect`; it receives the token from the `token` query parameter. */
+  readonly authorizerHandler: lambda.IFunction;
+  /** Integration of `$connect`, reached only once the authorizer allowed the connection. */
+  readonly connectHandler: lambda.IFunction;
+  /** Integration of `$disconnect`. */
+  readonly disconnectHandler: lambda.IFunction;
+  /** Integration of `$default`: frames whose `action` names no route. */
+  readonly defaultHandler: lambda.IFunction;
+  /**
+   * One two-way route per protocol action, keyed by the action: the
+   * integration's response goes back to the sender as a frame.
+   */
+  readonly actionHandlers: Readonly<Record<string, lambda.IFunction>>;
+  /**
+   * Name of the stage, the last segment of the URLs.
+   * @default 'prod'
+   */
+  readonly stageName?: string;
+  /**
+   * Steady-state and burst limits of every route of the stage.
+   * @default - 500 requests a second, bursts of 1000
+   */
+  readonly throttle?: apigwv2.ThrottleSettings;
+  /**
+   * How long the stage's access logs are kept.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly accessLogRetention?: logs.RetentionDays;
+}
+
+// Access log fields. Nothing here may expand to the query string: the JWT travels in it.
+// https://docs.aws.amazon.com/apigateway/latest/developerguide/websocket-api-logging.html
+const ACCESS_LOG_FORMAT = {
+  requestId: '$context.requestId',
+  connectionId: '$context.connectionId',
+  eventType: '$context.eventType',
+  routeKey: '$context.routeKey',
+  status: '$context.status',
+  integrationStatus: '$context.integration.status',
+  integrationError: '$context.integration.error',
+  authorizerError: '$context.authorizer.error',
+  error: '$context.error.message',
+  requestTime: '$context.requestTime',
+  ip: '$context.identity.sourceIp',
+} as const;
+
+/**
+ * The WebSocket API: routes on `$request.body.action`, authorizes `$connect`
+ * only, answers message routes with their integration's response, and serves
+ * one throttled, access-logged stage.
+ */
+export class RealtimeApi extends Construct {
+  /** The WebSocket API. */
+  readonly api: apigwv2.WebSocketApi;
+  /** The API's only stage. */
+  readonly stage: apigwv2.WebSocketStage;
+  /** The stage's access logs. */
+  readonly accessLogs: logs.LogGroup;
+  /** `wss://` URL clients connect to. */
+  readonly url: string;
+  /**
+   * `https://` URL of the management API (`@connections`) of the stage. It is
+   * built from the API id and the stage's name, not from the Stage resource,
+   * so functions may use it without depending on the stage.
+   */
+  readonly callbackUrl: string;
+
+  constructor(scope: Construct, id: string, props: RealtimeApiProps) {
+    super(scope, id);
+    const stageName = props.stageName ?? 'prod';
+
+    this.api = new apigwv2.WebSocketApi(this, 'Api', {
+      routeSelectionExpression: '$request.body.action',
+      description: 'Realtime WebSocket API',
+    });
+
+    this.api.addRoute('$connect', {
+      integration: new WebSocketLambdaIntegration('ConnectIntegration', props.connectHandler),
+      authorizer: new WebSocketLambdaAuthorizer('Authorizer', props.authorizerHandler, {
+        identitySource: ['route.request.querystring.token'],
+      }),
+    });
+    this.api.addRoute('$disconnect', {
+      integration: new WebSocketLambdaIntegration('DisconnectIntegration', props.disconnectHandler),
+    });
+    this.api.addRoute('$default', {
+      integration: new WebSocketLambdaIntegration('DefaultIntegration', props.defaultHandler),
+      returnResponse: true,
+    });
+    for (const [action, handler] of Object.entries(props.actionHandlers)) {
+      this.api.addRoute(action, {
+        integration: new WebSocketLambdaIntegration(`${pascal(action)}Integration`, handler),
+        returnResponse: true,
+      });
+    }
+
+    this.accessLogs = new logs.LogGroup(this, 'AccessLogs', {
+      retention: props.accessLogRetention ?? logs.RetentionDays.ONE_MONTH,
+    });
+
+    this.stage = new apigwv2.WebSocketStage(this, 'Stage', {
+      webSocketApi: this.api,
+      stageName,
+      autoDeploy: true,
+      throttle: props.throttle ?? { rateLimit: 500, burstLimit: 1000 },
+      accessLogSettings: {
+        destination: new apigwv2.LogGroupLogDestination(this.accessLogs),
+        format: apigateway.AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FORMAT)),
+      },
+    });
+
+    // API Gateway writes access logs with the account's (per region) CloudWatch
+    // role; without one, creating a stage with access logging fails with
+    // "CloudWatch Logs role ARN must be set in account settings".
+    // https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html
+    // The setting is shared by every API of the account and region, so the
+    // role and setting are kept when the stack is deleted, as RestApi does.
+    const cloudWatchRole = new iam.Role(this, 'CloudWatchRole', {
+      assumedBy: new iam.ServicePrincipal('apigateway.amazonaws.com'),
+      managedPolicies: [
+        iam.ManagedPolicy.fromAwsManagedPolicyName(
+          'service-role/AmazonAPIGatewayPushToCloudWatchLogs',
+        ),
+      ],
+    });
+    cloudWatchRole.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    const account = new apigateway.CfnAccount(this, 'Account', {
+      cloudWatchRoleArn: cloudWatchRole.roleArn,
+    });
+    account.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    this.stage.node.addDependency(account);
+
+    const stack = Stack.of(this);
+    this.url = this.stage.url;
+    this.callbackUrl = `https://${this.api.apiId}.execute-api.${stack.region}.${stack.urlSuffix}/${stageName}`;
+  }
+
+  /** Allows posting to, reading and closing the stage's connections (`@connections`). */
+  grantManageConnections(grantee: iam.IGrantable): iam.Grant {
+    return this.stage.grantManagementApiAccess(grantee);
+  }
+}
+
+function pascal(name: string): string {
+  return name.charAt(0).toUpperCase() + name.slice(1);
+}

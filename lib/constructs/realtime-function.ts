@@ -1,0 +1,98 @@
+import { fileURLToPath } from 'node:url';
+import { Duration } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+
+/** The repository root: bundling runs from there with its package-lock.json. */
+const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+// In ESM output esbuild turns the `require('node:https')` of any CommonJS
+// module it bundles (the AWS SDK's CommonJS builds, wherever their ESM build
+// is not picked) into a shim that throws "Dynamic require of node:https is
+// not supported" when first called; a real `require` made from
+// import.meta.url satisfies it (https://github.com/evanw/esbuild/issues/1921).
+const ESM_REQUIRE_BANNER =
+  "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";
+
+/** Properties of a `RealtimeFunction`. */
+export interface RealtimeFunctionProps {
+  /** Absolute path of the TypeScript module that exports `handler`. */
+  readonly entry: string;
+  /**
+   * Maximum run time; API Gateway gives up on an integration after 29 seconds.
+   * @default Duration.seconds(15)
+   */
+  readonly timeout?: Duration;
+  /**
+   * Memory in MiB; CPU grows with it.
+   * @default 256
+   */
+  readonly memorySize?: number;
+  /**
+   * Environment variables, besides NODE_OPTIONS which this construct sets.
+   * @default - none
+   */
+  readonly environment?: Readonly<Record<string, string>>;
+  /**
+   * How long the function's logs are kept.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Modules left out of the bundle and loaded from the Lambda runtime, which
+   * ships the AWS SDK v3. For SDK clients a function loads only in some
+   * configurations, so its cold start does not pay to parse them.
+   * @default - none: everything is bundled, the AWS SDK included
+   */
+  readonly runtimeModules?: readonly string[];
+  /**
+   * Description shown in the Lambda console.
+   * @default - no description
+   */
+  readonly description?: string;
+}
+
+/**
+ * The project's Lambda function: Node.js 24 on arm64, bundled locally by
+ * esbuild into minified ESM with source maps and the AWS SDK v3 inside (its
+ * version pinned by package-lock.json and tree-shaken), logging to a log
+ * group of its own with a retention.
+ */
+export class RealtimeFunction extends NodejsFunction {
+  constructor(scope: Construct, id: string, props: RealtimeFunctionProps) {
+    // Created next to the function (not inside it) because `super` must run
+    // before the function can own children.
+    const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+    });
+    super(scope, id, {
+      entry: props.entry,
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: `${PROJECT_ROOT}package-lock.json`,
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 256,
+      timeout: props.timeout ?? Duration.seconds(15),
+      logGroup,
+      ...(props.description === undefined ? {} : { description: props.description }),
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        ...props.environment,
+      },
+      bundling: {
+        format: OutputFormat.ESM,
+        minify: true,
+        sourceMap: true,
+        target: 'node24',
+        mainFields: ['module', 'main'],
+        externalModules: [...(props.runtimeModules ?? [])],
+        banner: ESM_REQUIRE_BANNER,
+        // esbuild's size report of every bundle drowns synth output; warnings still show.
+        logLevel: LogLevel.WARNING,
+      },
+    });
+  }
+}

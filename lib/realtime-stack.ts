@@ -1,0 +1,225 @@
+import { fileURLToPath } from 'node:url';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import type { LimitSettings, RealtimeConfig } from './config.js';
+import { RealtimeApi } from './constructs/realtime-api.js';
+import { RealtimeFunction } from './constructs/realtime-function.js';
+import { RealtimeTable } from './constructs/realtime-table.js';
+
+/** The handlers of lambdas/handlers/, one function each. */
+export const HANDLER_NAMES = [
+  'authorizer',
+  'connect',
+  'disconnect',
+  'default',
+  'join',
+  'leave',
+  'send',
+  'typing',
+  'direct',
+  'history',
+  'auth',
+  'ping',
+] as const;
+
+/** The name of a handler module in lambdas/handlers/. */
+export type HandlerName = (typeof HANDLER_NAMES)[number];
+
+/** The protocol actions, each a two-way route of the API (PROTOCOL.md section 4). */
+export const ACTION_HANDLERS = [
+  'join',
+  'leave',
+  'send',
+  'typing',
+  'direct',
+  'history',
+  'auth',
+  'ping',
+] as const satisfies readonly HandlerName[];
+
+/** What one handler needs from the stack. */
+interface HandlerNeeds {
+  /** The DynamoDB actions it calls, and no others. */
+  readonly tableActions: readonly string[];
+  /** Posts to connections through the management API. */
+  readonly posts?: boolean;
+  /** Verifies tokens, so it reads the HS256 secret or the JWKS. */
+  readonly verifiesTokens?: boolean;
+  /** Checks the Origin header of the handshake (the authorizer does). */
+  readonly checksOrigin?: boolean;
+  readonly timeout?: Duration;
+  /** Modules taken from the Lambda runtime instead of the bundle. */
+  readonly runtimeModules?: readonly string[];
+}
+
+const HANDLER_NEEDS: Readonly<Record<HandlerName, HandlerNeeds>> = {
+  authorizer: {
+    tableActions: [],
+    verifiesTokens: true,
+    checksOrigin: true,
+    // Runs before every handshake; a slow one only delays the refusal.
+    timeout: Duration.seconds(5),
+    // Only HS256 with a Secrets Manager secret loads this client; bundled, it
+    // would triple the bundle that every connect parses (JWKS mode never needs it).
+    runtimeModules: ['@aws-sdk/client-secrets-manager'],
+  },
+  connect: { tableActions: ['Query', 'PutItem'] },
+  disconnect: { tableActions: ['DeleteItem', 'UpdateItem', 'Query', 'GetItem'], posts: true },
+  default: { tableActions: [] },
+  join: { tableActions: ['GetItem', 'UpdateItem', 'Query', 'DeleteItem'], posts: true },
+  leave: { tableActions: ['GetItem', 'UpdateItem', 'Query', 'DeleteItem'], posts: true },
+  send: { tableActions: ['GetItem', 'UpdateItem', 'Query', 'DeleteItem', 'PutItem'], posts: true },
+  typing: { tableActions: ['GetItem', 'UpdateItem', 'Query', 'DeleteItem'], posts: true },
+  direct: { tableActions: ['GetItem', 'UpdateItem', 'Query', 'DeleteItem'], posts: true },
+  history: { tableActions: ['GetItem', 'UpdateItem', 'Query'] },
+  auth: { tableActions: ['GetItem', 'UpdateItem'], verifiesTokens: true },
+  ping: { tableActions: ['GetItem', 'UpdateItem'] },
+};
+
+/** Properties of a `RealtimeStack`. */
+export interface RealtimeStackProps extends StackProps {
+  /** Validated configuration, usually from `readConfig`. */
+  readonly config: RealtimeConfig;
+}
+
+/**
+ * The serverless WebSocket backend: one table, one function per handler with
+ * only the table actions it uses, the API with its stage, and the secret that
+ * signs tokens unless they are verified against a JWKS.
+ */
+export class RealtimeStack extends Stack {
+  /** The single table. */
+  readonly table: RealtimeTable;
+  /** The WebSocket API and its stage. */
+  readonly api: RealtimeApi;
+  /** One function per handler. */
+  readonly functions: Readonly<Record<HandlerName, RealtimeFunction>>;
+  /** The HS256 secret, when tokens are not verified against a JWKS. */
+  readonly jwtSecret?: secretsmanager.ISecret;
+
+  constructor(scope: Construct, id: string, props: RealtimeStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+
+    // Construct ids of stateful resources must never change: 'Data' (the table),
+    // 'JwtSecret', and 'WebSocket' (the API id is part of every client's URL).
+    this.table = new RealtimeTable(this, 'Data');
+    this.jwtSecret = jwtSecret(this, config);
+
+    const tokenEnv: Record<string, string> = {
+      ...(config.tokenKeys.kind === 'jwks'
+        ? { JWT_JWKS_URL: config.tokenKeys.jwksUrl }
+        : this.jwtSecret === undefined
+          ? {}
+          : { JWT_SECRET_ARN: this.jwtSecret.secretArn }),
+      ...(config.jwtIssuer === undefined ? {} : { JWT_ISSUER: config.jwtIssuer }),
+      ...(config.jwtAudience === undefined ? {} : { JWT_AUDIENCE: config.jwtAudience }),
+    };
+    const originEnv: Record<string, string> =
+      config.allowedOrigins === undefined
+        ? {}
+        : { ALLOWED_ORIGINS: config.allowedOrigins.join(',') };
+    const limitsEnv = limitsEnvironment(config.limits);
+
+    const functions = {} as Record<HandlerName, RealtimeFunction>;
+    for (const name of HANDLER_NAMES) {
+      const needs = HANDLER_NEEDS[name];
+      const usesTable = needs.tableActions.length > 0;
+      const fn = new RealtimeFunction(this, handlerId(name), {
+        entry: handlerEntry(name),
+        description: `Realtime WebSocket ${name} handler`,
+        ...(needs.timeout === undefined ? {} : { timeout: needs.timeout }),
+        ...(needs.runtimeModules === undefined ? {} : { runtimeModules: needs.runtimeModules }),
+        environment: {
+          ...(usesTable ? { TABLE_NAME: this.table.table.tableName, ...limitsEnv } : {}),
+          ...(needs.verifiesTokens ? tokenEnv : {}),
+          ...(needs.checksOrigin ? originEnv : {}),
+        },
+      });
+      if (usesTable) {
+        this.table.table.grant(fn, ...needs.tableActions.map((action) => `dynamodb:${action}`));
+      }
+      if (needs.verifiesTokens) this.jwtSecret?.grantRead(fn);
+      functions[name] = fn;
+    }
+    this.functions = functions;
+
+    this.api = new RealtimeApi(this, 'WebSocket', {
+      authorizerHandler: functions.authorizer,
+      connectHandler: functions.connect,
+      disconnectHandler: functions.disconnect,
+      defaultHandler: functions.default,
+      actionHandlers: Object.fromEntries(ACTION_HANDLERS.map((name) => [name, functions[name]])),
+      stageName: config.stageName,
+      throttle: config.stageThrottle,
+    });
+
+    for (const name of HANDLER_NAMES) {
+      if (!HANDLER_NEEDS[name].posts) continue;
+      functions[name].addEnvironment('CALLBACK_URL', this.api.callbackUrl);
+      this.api.grantManageConnections(functions[name]);
+    }
+
+    new CfnOutput(this, 'WebSocketUrl', {
+      value: this.api.url,
+      description: 'URL clients connect to, with ?token=<JWT>',
+    });
+    new CfnOutput(this, 'CallbackUrl', {
+      value: this.api.callbackUrl,
+      description: 'Management API (@connections) of the stage',
+    });
+    if (this.jwtSecret !== undefined) {
+      new CfnOutput(this, 'JwtSecretArn', {
+        value: this.jwtSecret.secretArn,
+        description: 'Secrets Manager secret holding the HS256 secret token issuers sign with',
+      });
+    }
+  }
+}
+
+/** The secret that verifies HS256 tokens; none when a JWKS verifies them. */
+function jwtSecret(scope: Construct, config: RealtimeConfig): secretsmanager.ISecret | undefined {
+  switch (config.tokenKeys.kind) {
+    case 'jwks':
+      return undefined;
+    case 'imported-secret':
+      // A secret encrypted with a customer managed key also needs kms:Decrypt,
+      // which the key policy has to allow.
+      return secretsmanager.Secret.fromSecretCompleteArn(
+        scope,
+        'JwtSecret',
+        config.tokenKeys.secretArn,
+      );
+    case 'generated-secret':
+      return new secretsmanager.Secret(scope, 'JwtSecret', {
+        description: 'HS256 secret that signs and verifies Realtime WebSocket tokens',
+        generateSecretString: { passwordLength: 64, excludePunctuation: true },
+      });
+  }
+}
+
+function limitsEnvironment(limits: LimitSettings): Record<string, string> {
+  const entries: [string, number | undefined][] = [
+    ['MAX_CONNECTIONS_PER_USER', limits.maxConnectionsPerUser],
+    ['MAX_DATA_BYTES', limits.maxDataBytes],
+    ['RATE_LIMIT_PER_SECOND', limits.rateLimitPerSecond],
+    ['HISTORY_TTL_HOURS', limits.historyTtlHours],
+  ];
+  return Object.fromEntries(
+    entries.flatMap(([name, value]) => (value === undefined ? [] : [[name, String(value)]])),
+  );
+}
+
+/** The construct id of a handler's function, e.g. `JoinHandler`. */
+export function handlerId(name: HandlerName): string {
+  return `${pascal(name)}Handler`;
+}
+
+function handlerEntry(name: HandlerName): string {
+  return fileURLToPath(new URL(`../lambdas/handlers/${name}.ts`, import.meta.url));
+}
+
+function pascal(name: string): string {
+  return name.charAt(0).toUpperCase() + name.slice(1);
+}

@@ -1,0 +1,125 @@
+import { Capture, Match } from 'aws-cdk-lib/assertions';
+import type { CfnApi } from 'aws-cdk-lib/aws-apigatewayv2';
+import type { CfnTable } from 'aws-cdk-lib/aws-dynamodb';
+import { describe, expect, it } from 'vitest';
+import { HANDLER_NAMES, type HandlerName } from '../../lib/realtime-stack.js';
+import {
+  actionsOf,
+  logicalIdOf,
+  type PolicyStatement,
+  renderIntrinsic,
+  roleIdOf,
+  statementsOf,
+  statementsOfRole,
+  synthStack,
+  templateJson,
+} from '../support/synth.js';
+
+const { stack, template } = synthStack();
+const json = templateJson(template);
+const tableId = logicalIdOf(stack, stack.table.table.node.defaultChild as CfnTable);
+const apiId = logicalIdOf(stack, stack.api.api.node.defaultChild as CfnApi);
+
+/** What each handler calls, restated from the design rather than read from the stack. */
+const DYNAMODB_ACTIONS: Readonly<Record<HandlerName, readonly string[]>> = {
+  authorizer: [],
+  default: [],
+  connect: ['Query', 'PutItem'],
+  disconnect: ['DeleteItem', 'UpdateItem', 'Query', 'GetItem'],
+  join: ['GetItem', 'UpdateItem', 'Query', 'DeleteItem'],
+  leave: ['GetItem', 'UpdateItem', 'Query', 'DeleteItem'],
+  send: ['GetItem', 'UpdateItem', 'Query', 'DeleteItem', 'PutItem'],
+  typing: ['GetItem', 'UpdateItem', 'Query', 'DeleteItem'],
+  direct: ['GetItem', 'UpdateItem', 'Query', 'DeleteItem'],
+  history: ['GetItem', 'UpdateItem', 'Query'],
+  auth: ['GetItem', 'UpdateItem'],
+  ping: ['GetItem', 'UpdateItem'],
+};
+
+const POSTING = ['disconnect', 'join', 'leave', 'send', 'typing', 'direct'];
+const VERIFYING = ['authorizer', 'auth'];
+
+function statementsOfHandler(handler: HandlerName): PolicyStatement[] {
+  return statementsOfRole(json, roleIdOf(stack, handler));
+}
+
+function handlersAllowed(action: string): HandlerName[] {
+  return HANDLER_NAMES.filter((handler) =>
+    statementsOfHandler(handler).some((statement) => actionsOf(statement).includes(action)),
+  );
+}
+
+/** Every statement of every identity policy in the template, inline ones included. */
+function allStatements(): PolicyStatement[] {
+  return Object.values(json.Resources).flatMap((resource) => {
+    const properties = resource.Properties ?? {};
+    if (resource.Type === 'AWS::IAM::Policy') return statementsOf(resource);
+    if (resource.Type === 'AWS::IAM::ManagedPolicy') {
+      return statementsOf({ ...resource, Type: 'AWS::IAM::Policy' });
+    }
+    if (resource.Type === 'AWS::IAM::Role') {
+      const inline = (properties.Policies ?? []) as { PolicyDocument: { Statement: [] } }[];
+      return inline.flatMap((policy) => policy.PolicyDocument.Statement);
+    }
+    return [];
+  });
+}
+
+describe('permissions', () => {
+  it.each(HANDLER_NAMES)('grants %s exactly the DynamoDB actions it uses', (handler) => {
+    const granted = statementsOfHandler(handler)
+      .flatMap(actionsOf)
+      .filter((action) => action.startsWith('dynamodb:'));
+    expect(granted.sort()).toEqual(DYNAMODB_ACTIONS[handler].map((a) => `dynamodb:${a}`).sort());
+  });
+
+  it('grants DynamoDB actions on the table alone', () => {
+    const resources = allStatements()
+      .filter((statement) => actionsOf(statement).some((a) => a.startsWith('dynamodb:')))
+      .flatMap((statement) => [statement.Resource].flat())
+      .filter((resource) => JSON.stringify(resource) !== '{"Ref":"AWS::NoValue"}');
+    expect(resources.length).toBeGreaterThan(0);
+    for (const resource of resources) {
+      expect(resource).toEqual({ 'Fn::GetAtt': [tableId, 'Arn'] });
+    }
+  });
+
+  it('allows dynamodb:Scan to no one, not even through a wildcard', () => {
+    const actions = allStatements()
+      .filter((statement) => statement.Effect === 'Allow')
+      .flatMap(actionsOf);
+    expect(actions.length).toBeGreaterThan(0);
+    expect(actions).not.toContain('dynamodb:Scan');
+    expect(actions.filter((action) => action.includes('*'))).toEqual([]);
+  });
+
+  it('lets only the functions that post manage connections', () => {
+    expect(handlersAllowed('execute-api:ManageConnections').sort()).toEqual(POSTING.sort());
+  });
+
+  it("scopes ManageConnections to the @connections of the stage's API", () => {
+    const resource = new Capture();
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Action: 'execute-api:ManageConnections', Resource: resource }),
+        ]),
+      },
+    });
+    const arns = new Set<string>();
+    do {
+      arns.add(renderIntrinsic(resource.asObject()));
+    } while (resource.next());
+    expect([...arns]).toEqual([
+      `arn:\${AWS::Partition}:execute-api:\${AWS::Region}:\${AWS::AccountId}:\${${apiId}}/prod/*/@connections/*`,
+    ]);
+  });
+
+  it('lets only the token verifiers read the JWT secret', () => {
+    expect(handlersAllowed('secretsmanager:GetSecretValue').sort()).toEqual(VERIFYING.sort());
+  });
+
+  it('gives the functions that neither post nor touch the table no policy at all', () => {
+    expect(statementsOfHandler('default')).toEqual([]);
+  });
+});
