@@ -2,10 +2,14 @@ import { fileURLToPath } from 'node:url';
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import { ACTIONS } from '../protocol/messages.js';
 import type { LimitSettings, RealtimeConfig } from './config.js';
 import { RealtimeApi } from './constructs/realtime-api.js';
 import { RealtimeFunction } from './constructs/realtime-function.js';
 import { RealtimeTable } from './constructs/realtime-table.js';
+
+/** The protocol actions, each a two-way route of the API (PROTOCOL.md section 4). */
+export const ACTION_HANDLERS = ACTIONS;
 
 /** The handlers of lambdas/handlers/, one function each. */
 export const HANDLER_NAMES = [
@@ -13,30 +17,11 @@ export const HANDLER_NAMES = [
   'connect',
   'disconnect',
   'default',
-  'join',
-  'leave',
-  'send',
-  'typing',
-  'direct',
-  'history',
-  'auth',
-  'ping',
+  ...ACTION_HANDLERS,
 ] as const;
 
 /** The name of a handler module in lambdas/handlers/. */
 export type HandlerName = (typeof HANDLER_NAMES)[number];
-
-/** The protocol actions, each a two-way route of the API (PROTOCOL.md section 4). */
-export const ACTION_HANDLERS = [
-  'join',
-  'leave',
-  'send',
-  'typing',
-  'direct',
-  'history',
-  'auth',
-  'ping',
-] as const satisfies readonly HandlerName[];
 
 /** What one handler needs from the stack. */
 interface HandlerNeeds {
