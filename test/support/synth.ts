@@ -5,7 +5,15 @@ import { Template } from 'aws-cdk-lib/assertions';
 import type { CfnRole } from 'aws-cdk-lib/aws-iam';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ConfigEnv } from '../../lib/config.js';
-import { addRealtimeStack, STACK_ID } from '../../lib/realtime-app.js';
+import {
+  addRealtimeStack,
+  cdkJsonContext,
+  STACK_ID,
+  type SynthOptions,
+} from '../../lib/realtime-app.js';
+
+export { cdkJsonContext, type SynthOptions, synthesizeApp } from '../../lib/realtime-app.js';
+
 import {
   HANDLER_NAMES,
   type HandlerName,
@@ -14,22 +22,6 @@ import {
 } from '../../lib/realtime-stack.js';
 
 /** Helpers that synthesize the app and read what it wrote. */
-
-const CDK_JSON = new URL('../../cdk.json', import.meta.url);
-
-/** The context of cdk.json (feature flags), which `cdk synth` passes to the app. */
-export function cdkJsonContext(): Record<string, unknown> {
-  const cdkJson = JSON.parse(readFileSync(CDK_JSON, 'utf8')) as { context?: object };
-  return { ...cdkJson.context };
-}
-
-/** Options of an in-process synthesis. */
-export interface SynthOptions {
-  /** CDK context, as `cdk synth -c NAME=value` would give it. */
-  readonly context?: Record<string, unknown>;
-  /** Environment the configuration falls back to; never the test process's own. */
-  readonly env?: ConfigEnv;
-}
 
 /**
  * Synthesizes the app in memory with bundling skipped: for template
@@ -49,25 +41,6 @@ export function synthStack(options: SynthOptions = {}): {
   });
   const stack = addRealtimeStack(app, options.env ?? {});
   return { stack, template: Template.fromStack(stack) };
-}
-
-/**
- * Synthesizes the app as `cdk synth` does, bundling every function with
- * esbuild, into `outdir`.
- */
-export function synthesizeApp(outdir: string, options: SynthOptions = {}): void {
-  const app = new App({
-    outdir,
-    context: {
-      ...cdkJsonContext(),
-      // What the CLI sets: resources name their construct path and asset.
-      'aws:cdk:enable-path-metadata': true,
-      'aws:cdk:enable-asset-metadata': true,
-      ...options.context,
-    },
-  });
-  addRealtimeStack(app, options.env ?? {});
-  app.synth();
 }
 
 /** The raw template the synthesis wrote. */

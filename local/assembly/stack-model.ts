@@ -1,0 +1,269 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Resolution, resolveString } from './intrinsics.js';
+
+/** A CloudFormation resource as synthesized. */
+interface Resource {
+  readonly Type: string;
+  readonly Properties?: Record<string, unknown>;
+  readonly Metadata?: Record<string, unknown>;
+}
+
+/** A Lambda function of the template with its bundled code. */
+export interface FunctionModel {
+  readonly logicalId: string;
+  /** The construct id (e.g. `SendHandler`), for logs. */
+  readonly name: string;
+  /** Absolute path of the bundle file. */
+  readonly bundle: string;
+  /** The exported handler's name. */
+  readonly handler: string;
+  /** Environment variables, intrinsics still unresolved. */
+  readonly environment: Readonly<Record<string, unknown>>;
+  readonly timeoutMs: number;
+  readonly memoryMb: number;
+}
+
+/** One route of the WebSocket API. */
+export interface RouteModel {
+  readonly routeKey: string;
+  /** The Lambda proxy integration's function. */
+  readonly functionId: string;
+  /** Present when the route has a route response: the integration's reply reaches the client. */
+  readonly twoWay: boolean;
+  readonly authorizer?: AuthorizerModel;
+}
+
+/** A REQUEST Lambda authorizer. */
+export interface AuthorizerModel {
+  readonly functionId: string;
+  /** E.g. `route.request.querystring.token`. */
+  readonly identitySource: readonly string[];
+}
+
+/** A DynamoDB table as CloudFormation describes it. */
+export interface TableModel {
+  readonly logicalId: string;
+  readonly keySchema: { AttributeName: string; KeyType: 'HASH' | 'RANGE' }[];
+  readonly attributeDefinitions: { AttributeName: string; AttributeType: 'S' | 'N' | 'B' }[];
+  readonly globalSecondaryIndexes?: unknown[];
+  readonly localSecondaryIndexes?: unknown[];
+  readonly ttlAttribute?: string;
+}
+
+/** What the local stack runs: read from the synthesized template, nothing written twice. */
+export interface StackModel {
+  readonly apiId: string;
+  readonly routeSelectionExpression: string;
+  readonly stageName: string;
+  readonly routes: ReadonlyMap<string, RouteModel>;
+  readonly functions: ReadonlyMap<string, FunctionModel>;
+  readonly tables: readonly TableModel[];
+  /** Logical ids of Secrets Manager secrets (the HS256 secret). */
+  readonly secrets: readonly string[];
+  /** The local values of the template's references. */
+  readonly resolution: Resolution;
+}
+
+/** A template this local stack cannot run. */
+export class UnsupportedTemplateError extends Error {
+  override readonly name = 'UnsupportedTemplateError';
+  readonly code = 'unsupported_template';
+}
+
+/** Local values of the pseudo parameters. */
+export const LOCAL_ACCOUNT = '000000000000';
+export const LOCAL_REGION = 'us-east-1';
+
+/**
+ * Reads the stack `stackId` from the cloud assembly in `outdir`: the WebSocket
+ * API with its routes, integrations, authorizer and route responses; the
+ * functions with their bundles; the tables.
+ */
+export function readStackModel(outdir: string, stackId: string): StackModel {
+  const template = JSON.parse(readFileSync(join(outdir, `${stackId}.template.json`), 'utf8')) as {
+    Resources: Record<string, Resource>;
+  };
+  const resources = Object.entries(template.Resources);
+  const ofType = (type: string) => resources.filter(([, resource]) => resource.Type === type);
+
+  const apis = ofType('AWS::ApiGatewayV2::Api').filter(
+    ([, api]) => api.Properties?.ProtocolType === 'WEBSOCKET',
+  );
+  const [apiEntry, ...moreApis] = apis;
+  if (apiEntry === undefined || moreApis.length > 0) {
+    throw new UnsupportedTemplateError(`expected one WebSocket API, found ${apis.length}`);
+  }
+  const [apiLogicalId, api] = apiEntry;
+  const resolution = localResolution(resources, apiLogicalId);
+  const props = (resource: Resource) => resource.Properties ?? {};
+  const refTo = (value: unknown) => (value as { Ref?: string } | undefined)?.Ref;
+
+  const stages = ofType('AWS::ApiGatewayV2::Stage');
+  const stageName = stages[0] ? String(props(stages[0][1]).StageName) : undefined;
+  if (stageName === undefined || stages.length !== 1) {
+    throw new UnsupportedTemplateError(`expected one stage, found ${stages.length}`);
+  }
+
+  const functionOf = (uri: unknown) => {
+    // arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/<function arn>/invocations
+    const match = /functions\/arn:aws:lambda:[^:]+:\d+:function:([^/]+)\/invocations$/.exec(
+      resolveString(uri, resolution),
+    );
+    if (!match?.[1]) throw new UnsupportedTemplateError(`not a Lambda integration: ${String(uri)}`);
+    return match[1];
+  };
+  const integrations = new Map(
+    ofType('AWS::ApiGatewayV2::Integration').map(([id, integration]) => {
+      if (props(integration).IntegrationType !== 'AWS_PROXY') {
+        throw new UnsupportedTemplateError(`${id}: only Lambda proxy integrations run locally`);
+      }
+      return [id, functionOf(props(integration).IntegrationUri)];
+    }),
+  );
+  const authorizers = new Map(
+    ofType('AWS::ApiGatewayV2::Authorizer').map(([id, authorizer]) => [
+      id,
+      {
+        functionId: functionOf(props(authorizer).AuthorizerUri),
+        identitySource: (props(authorizer).IdentitySource as string[] | undefined) ?? [],
+      },
+    ]),
+  );
+  const twoWayRoutes = new Set(
+    ofType('AWS::ApiGatewayV2::RouteResponse').map(([, response]) =>
+      refTo(props(response).RouteId),
+    ),
+  );
+  const routes = new Map<string, RouteModel>();
+  for (const [id, route] of ofType('AWS::ApiGatewayV2::Route')) {
+    const { RouteKey, Target, AuthorizerId, AuthorizationType } = props(route);
+    const target = resolveString(Target, {
+      ...resolution,
+      refs: { ...resolution.refs, ...identity(integrations) },
+    });
+    const functionId = integrations.get(target.replace(/^integrations\//, ''));
+    if (functionId === undefined) throw new UnsupportedTemplateError(`${id} has no integration`);
+    const authorizer =
+      AuthorizationType === 'CUSTOM' ? authorizers.get(refTo(AuthorizerId) ?? '') : undefined;
+    routes.set(String(RouteKey), {
+      routeKey: String(RouteKey),
+      functionId,
+      twoWay: twoWayRoutes.has(id),
+      ...(authorizer === undefined ? {} : { authorizer }),
+    });
+  }
+
+  const functions = new Map(
+    ofType('AWS::Lambda::Function').map(([id, fn]) => [id, functionModel(outdir, id, fn)]),
+  );
+  const tables = ofType('AWS::DynamoDB::Table').map(([id, table]) => tableModel(id, props(table)));
+
+  return {
+    apiId: resolveString({ Ref: apiLogicalId }, resolution),
+    routeSelectionExpression: String(props(api).RouteSelectionExpression),
+    stageName,
+    routes,
+    functions,
+    tables,
+    secrets: ofType('AWS::SecretsManager::Secret').map(([id]) => id),
+    resolution,
+  };
+}
+
+/**
+ * The local values of references: tables are named by their logical id, the
+ * API gets a fixed id, functions and secrets local ARNs.
+ */
+export function localResolution(
+  resources: ReadonlyArray<readonly [string, Resource]>,
+  apiLogicalId: string,
+): Resolution {
+  const refs: Record<string, string> = {
+    'AWS::Region': LOCAL_REGION,
+    'AWS::AccountId': LOCAL_ACCOUNT,
+    'AWS::Partition': 'aws',
+    'AWS::URLSuffix': 'amazonaws.com',
+    'AWS::StackName': 'local',
+  };
+  const attributes: Record<string, string> = {};
+  for (const [id, resource] of resources) {
+    switch (resource.Type) {
+      case 'AWS::DynamoDB::Table':
+        refs[id] = id;
+        attributes[`${id}.Arn`] = `arn:aws:dynamodb:${LOCAL_REGION}:${LOCAL_ACCOUNT}:table/${id}`;
+        break;
+      case 'AWS::Lambda::Function':
+        refs[id] = id;
+        attributes[`${id}.Arn`] = `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${id}`;
+        break;
+      case 'AWS::SecretsManager::Secret':
+        refs[id] = `arn:aws:secretsmanager:${LOCAL_REGION}:${LOCAL_ACCOUNT}:secret:${id}`;
+        break;
+      case 'AWS::ApiGatewayV2::Api':
+        refs[id] = id === apiLogicalId ? 'local' : id;
+        break;
+    }
+  }
+  return { refs, attributes };
+}
+
+/** Environment values resolved to local ones. */
+export function resolveEnvironment(
+  environment: Readonly<Record<string, unknown>>,
+  resolution: Resolution,
+): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(environment).map(([name, value]) => [name, resolveString(value, resolution)]),
+  );
+}
+
+function functionModel(outdir: string, logicalId: string, fn: Resource): FunctionModel {
+  const props = fn.Properties ?? {};
+  const asset = fn.Metadata?.['aws:asset:path'];
+  if (typeof asset !== 'string') {
+    throw new UnsupportedTemplateError(
+      `${logicalId} has no bundled asset (synthesize with bundling)`,
+    );
+  }
+  const [file, handler] = String(props.Handler ?? 'index.handler').split('.');
+  const bundle = ['mjs', 'js', 'cjs']
+    .map((extension) => join(outdir, asset, `${file}.${extension}`))
+    .find((candidate) => existsSync(candidate));
+  if (bundle === undefined || handler === undefined) {
+    throw new UnsupportedTemplateError(`${logicalId}: no bundle ${file}.* in ${asset}`);
+  }
+  const path = String(fn.Metadata?.['aws:cdk:path'] ?? logicalId);
+  return {
+    logicalId,
+    name: path.split('/')[1] ?? logicalId,
+    bundle,
+    handler,
+    environment:
+      (props.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {},
+    timeoutMs: Number(props.Timeout ?? 3) * 1000,
+    memoryMb: Number(props.MemorySize ?? 128),
+  };
+}
+
+function tableModel(logicalId: string, props: Record<string, unknown>): TableModel {
+  const ttl = props.TimeToLiveSpecification as
+    | { AttributeName?: string; Enabled?: boolean }
+    | undefined;
+  return {
+    logicalId,
+    keySchema: props.KeySchema as TableModel['keySchema'],
+    attributeDefinitions: props.AttributeDefinitions as TableModel['attributeDefinitions'],
+    ...(props.GlobalSecondaryIndexes
+      ? { globalSecondaryIndexes: props.GlobalSecondaryIndexes as unknown[] }
+      : {}),
+    ...(props.LocalSecondaryIndexes
+      ? { localSecondaryIndexes: props.LocalSecondaryIndexes as unknown[] }
+      : {}),
+    ...(ttl?.Enabled && ttl.AttributeName ? { ttlAttribute: ttl.AttributeName } : {}),
+  };
+}
+
+function identity(map: ReadonlyMap<string, string>): Record<string, string> {
+  return Object.fromEntries([...map.keys()].map((key) => [key, key]));
+}

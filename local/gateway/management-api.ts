@@ -1,0 +1,80 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { WebSocketGateway } from './websocket-gateway.js';
+
+/**
+ * The stage's management API (`@connections`) as AWS answers it: POST sends,
+ * GET describes, DELETE closes (firing `$disconnect`); an unknown connection
+ * is HTTP 410 with `x-amzn-ErrorType: GoneException`. Requests may be signed
+ * or not; signatures are not checked locally.
+ * Returns false when the request is not for the management API.
+ */
+export async function handleManagementRequest(
+  gateway: WebSocketGateway,
+  maxPostBytes: number,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<boolean> {
+  const url = new URL(request.url ?? '/', 'http://localhost');
+  const prefix = `${gateway.path}/@connections/`;
+  if (!url.pathname.startsWith(prefix)) return false;
+  const connectionId = decodeURIComponent(url.pathname.slice(prefix.length));
+  const connection = gateway.connections.get(connectionId);
+  const live = connection?.state === 'open';
+
+  switch (request.method) {
+    case 'POST': {
+      const body = await readBody(request, maxPostBytes);
+      if (body === undefined) {
+        return error(response, 413, 'PayloadTooLargeException', 'Message too long');
+      }
+      if (!live || !gateway.post(connectionId, body)) return gone(response);
+      response.writeHead(200).end();
+      return true;
+    }
+    case 'GET': {
+      if (!live || connection === undefined) return gone(response);
+      const json = JSON.stringify({
+        ConnectedAt: new Date(connection.source.connectedAt).toISOString(),
+        Identity: {
+          SourceIp: connection.source.sourceIp,
+          ...(connection.source.userAgent === undefined
+            ? {}
+            : { UserAgent: connection.source.userAgent }),
+        },
+        LastActiveAt: new Date(connection.lastActiveAt).toISOString(),
+      });
+      response.writeHead(200, { 'Content-Type': 'application/json' }).end(json);
+      return true;
+    }
+    case 'DELETE': {
+      if (!live || !gateway.disconnect(connectionId)) return gone(response);
+      response.writeHead(204).end();
+      return true;
+    }
+    default:
+      return error(response, 403, 'ForbiddenException', 'Forbidden');
+  }
+}
+
+function gone(response: ServerResponse): true {
+  return error(response, 410, 'GoneException', 'Gone');
+}
+
+function error(response: ServerResponse, status: number, type: string, message: string): true {
+  response
+    .writeHead(status, { 'Content-Type': 'application/json', 'x-amzn-ErrorType': type })
+    .end(JSON.stringify({ message }));
+  return true;
+}
+
+/** The request body, or undefined once it exceeds `limit` bytes. */
+async function readBody(request: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > limit) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}

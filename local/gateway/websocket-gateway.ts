@@ -1,0 +1,369 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { type WebSocket, WebSocketServer } from 'ws';
+import type { RouteModel, StackModel } from '../assembly/stack-model.js';
+import {
+  authorizerEvent,
+  connectEvent,
+  disconnectEvent,
+  type EventSource,
+  type Handshake,
+  messageEvent,
+  newConnectionId,
+} from './events.js';
+import type { Invoker } from './invoker.js';
+
+/** API Gateway's quotas that the local gateway keeps (PROTOCOL.md section 8). */
+export interface GatewayLimits {
+  /** Client frames: 32 KiB. */
+  readonly maxFrameBytes: number;
+  /** Messages posted to a connection: 128 KiB. */
+  readonly maxPostBytes: number;
+  /** Idle connections close after 10 minutes. */
+  readonly idleTimeoutMs: number;
+  /** Connections close after 2 hours. */
+  readonly maxConnectionMs: number;
+}
+
+export const API_GATEWAY_LIMITS: GatewayLimits = {
+  maxFrameBytes: 32 * 1024,
+  maxPostBytes: 128 * 1024,
+  idleTimeoutMs: 10 * 60_000,
+  maxConnectionMs: 2 * 3600_000,
+};
+
+/** A connection the gateway holds. */
+export interface LiveConnection {
+  readonly source: EventSource;
+  /** The authorizer's context plus `principalId`, handed to every later route. */
+  readonly authorizer?: Record<string, unknown>;
+  socket?: WebSocket;
+  /** `connecting` while `$connect` runs: posts then answer 410, as in AWS. */
+  state: 'connecting' | 'open' | 'closed';
+  lastActiveAt: number;
+  timers: NodeJS.Timeout[];
+}
+
+export interface GatewayOptions {
+  readonly model: StackModel;
+  readonly invoke: Invoker;
+  readonly limits?: GatewayLimits;
+  readonly log?: (line: string) => void;
+}
+
+/** API Gateway's own error frames (not the application's). */
+const FORBIDDEN = 'Forbidden';
+const INTERNAL = 'Internal server error';
+/** Close code and reason API Gateway uses when it ends a connection itself. */
+const GOING_AWAY = 1001;
+
+/**
+ * An emulation of an API Gateway WebSocket API stage, following AWS's
+ * documented behaviour: the `$connect` authorizer and integration decide the
+ * handshake; frames are routed by the route selection expression with a
+ * `$default` fallback; replies reach the client only on two-way routes;
+ * `$disconnect` reports the close code and reason.
+ */
+export class WebSocketGateway {
+  readonly connections = new Map<string, LiveConnection>();
+  private readonly server: WebSocketServer;
+  private readonly limits: GatewayLimits;
+  private readonly log: (line: string) => void;
+  private readonly selectionPath: string[];
+  private readonly disconnects = new Set<Promise<unknown>>();
+
+  constructor(private readonly options: GatewayOptions) {
+    this.limits = options.limits ?? API_GATEWAY_LIMITS;
+    this.log = options.log ?? (() => {});
+    // ws closes a connection whose frame exceeds maxPayload with 1009, as API Gateway does.
+    this.server = new WebSocketServer({ noServer: true, maxPayload: this.limits.maxFrameBytes });
+    this.selectionPath = selectionPath(options.model.routeSelectionExpression);
+  }
+
+  /** The stage's path: `/<stage>`. */
+  get path(): string {
+    return `/${this.options.model.stageName}`;
+  }
+
+  /** Handles an HTTP upgrade request for the stage. */
+  async handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    if (url.pathname !== this.path && url.pathname !== `${this.path}/`) {
+      return refuse(socket, 403, FORBIDDEN);
+    }
+    const headers = flatHeaders(request);
+    const connectionId = newConnectionId();
+    const source: EventSource = {
+      apiId: this.options.model.apiId,
+      stage: this.options.model.stageName,
+      domainName: headers.Host ?? headers.host ?? 'localhost',
+      connectionId,
+      connectedAt: Date.now(),
+      sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+      ...(headers['User-Agent'] === undefined && headers['user-agent'] === undefined
+        ? {}
+        : { userAgent: headers['User-Agent'] ?? headers['user-agent'] }),
+    };
+    const handshake: Handshake = { headers, query: url.searchParams };
+    const route = this.options.model.routes.get('$connect');
+
+    let authorizer: Record<string, unknown> | undefined;
+    if (route?.authorizer) {
+      // A missing identity source is refused before the authorizer runs.
+      if (!identityPresent(route.authorizer.identitySource, handshake)) {
+        return refuse(socket, 401, 'Unauthorized');
+      }
+      const outcome = await this.options.invoke(
+        route.authorizer.functionId,
+        authorizerEvent(source, handshake),
+      );
+      if (!outcome.ok) {
+        const unauthorized = outcome.error.message === 'Unauthorized';
+        if (!unauthorized)
+          this.log(`authorizer failed: ${outcome.error.name}: ${outcome.error.message}`);
+        return refuse(socket, unauthorized ? 401 : 500, unauthorized ? 'Unauthorized' : INTERNAL);
+      }
+      const policy = outcome.result as AuthorizerResult;
+      if (!allows(policy)) return refuse(socket, 403, FORBIDDEN);
+      authorizer = { ...policy.context, principalId: policy.principalId };
+    }
+
+    const connection: LiveConnection = {
+      source,
+      ...(authorizer === undefined ? {} : { authorizer }),
+      state: 'connecting',
+      lastActiveAt: Date.now(),
+      timers: [],
+    };
+    this.connections.set(connectionId, connection);
+    if (route) {
+      const outcome = await this.options.invoke(
+        route.functionId,
+        connectEvent(source, handshake, authorizer),
+      );
+      const status = outcome.ok ? statusOf(outcome.result) : 500;
+      if (status < 200 || status > 299) {
+        this.connections.delete(connectionId);
+        return refuse(socket, status, status === 500 ? INTERNAL : (bodyOf(outcome) ?? FORBIDDEN));
+      }
+    }
+    if (socket.destroyed) {
+      // The client gave up during $connect: it never connected, so nothing to disconnect.
+      this.connections.delete(connectionId);
+      return;
+    }
+    this.server.handleUpgrade(request, socket, head, (ws) => this.open(connection, ws));
+  }
+
+  /** Sends data to a connection as the management API's POST does; false when it is gone. */
+  post(connectionId: string, data: Buffer): boolean {
+    const connection = this.connections.get(connectionId);
+    if (connection?.state !== 'open' || connection.socket === undefined) return false;
+    connection.socket.send(data, { binary: false });
+    return true;
+  }
+
+  /** Closes a connection as the management API's DELETE does; false when it is gone. */
+  disconnect(connectionId: string): boolean {
+    const connection = this.connections.get(connectionId);
+    if (connection?.state !== 'open' || connection.socket === undefined) return false;
+    connection.socket.close(1000, '');
+    return true;
+  }
+
+  /** Closes every connection with 1001 and waits for their `$disconnect` to finish. */
+  async close(): Promise<void> {
+    for (const connection of this.connections.values()) {
+      connection.socket?.close(GOING_AWAY, 'Going away');
+    }
+    const deadline = Date.now() + 5000;
+    while (this.connections.size > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    for (const connection of this.connections.values()) connection.socket?.terminate();
+    await Promise.allSettled([...this.disconnects]);
+    this.server.close();
+  }
+
+  private open(connection: LiveConnection, socket: WebSocket): void {
+    connection.socket = socket;
+    connection.state = 'open';
+    const id = connection.source.connectionId;
+    this.armTimers(connection);
+    socket.on('message', (data, isBinary) => {
+      if (isBinary) {
+        // API Gateway does not accept binary frames from clients on WebSocket APIs.
+        socket.close(1003, 'Binary frames are not supported');
+        return;
+      }
+      connection.lastActiveAt = Date.now();
+      this.armTimers(connection);
+      void this.route(connection, data.toString());
+    });
+    socket.on('close', (code, reason) => {
+      connection.state = 'closed';
+      for (const timer of connection.timers) clearTimeout(timer);
+      this.connections.delete(id);
+      const done = this.disconnected(connection, code, reason.toString());
+      this.disconnects.add(done);
+      void done.finally(() => this.disconnects.delete(done));
+    });
+    socket.on('error', () => {
+      // 'close' follows every error; the error itself needs no handling here.
+    });
+  }
+
+  private armTimers(connection: LiveConnection): void {
+    for (const timer of connection.timers) clearTimeout(timer);
+    const socket = connection.socket;
+    if (socket === undefined) return;
+    const closeSoon = (ms: number) =>
+      setTimeout(() => socket.close(GOING_AWAY, 'Going away'), Math.max(0, ms)).unref();
+    const age = Date.now() - connection.source.connectedAt;
+    connection.timers = [
+      closeSoon(this.limits.idleTimeoutMs),
+      closeSoon(this.limits.maxConnectionMs - age),
+    ];
+  }
+
+  private async route(connection: LiveConnection, body: string): Promise<void> {
+    const route = this.select(body);
+    const socket = connection.socket;
+    const requestId = crypto.randomUUID();
+    const apiError = (message: string) =>
+      JSON.stringify({ message, connectionId: connection.source.connectionId, requestId });
+    if (route === undefined) {
+      socket?.send(apiError(FORBIDDEN));
+      return;
+    }
+    const outcome = await this.options.invoke(
+      route.functionId,
+      messageEvent(connection.source, route.routeKey, body, connection.authorizer),
+    );
+    if (!outcome.ok) {
+      this.log(
+        `${route.routeKey} failed: ${outcome.error.kind} ${outcome.error.name}: ${outcome.error.message}`,
+      );
+      socket?.send(apiError(INTERNAL));
+      return;
+    }
+    const reply = route.twoWay ? bodyOf(outcome) : undefined;
+    if (reply !== undefined && reply !== '' && socket?.readyState === socket?.OPEN)
+      socket?.send(reply);
+  }
+
+  /** The route for a frame: the selection expression's value, else `$default`. */
+  private select(body: string): RouteModel | undefined {
+    const routes = this.options.model.routes;
+    let value: unknown;
+    try {
+      value = this.selectionPath.reduce<unknown>(
+        (node, key) =>
+          typeof node === 'object' && node !== null
+            ? (node as Record<string, unknown>)[key]
+            : undefined,
+        JSON.parse(body),
+      );
+    } catch {
+      value = undefined;
+    }
+    const key =
+      typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
+        ? String(value)
+        : undefined;
+    const selected =
+      key === undefined || key === '$connect' || key === '$disconnect'
+        ? undefined
+        : routes.get(key);
+    return selected ?? routes.get('$default');
+  }
+
+  private async disconnected(connection: LiveConnection, code: number, reason: string) {
+    const route = this.options.model.routes.get('$disconnect');
+    if (route === undefined) return;
+    const outcome = await this.options.invoke(
+      route.functionId,
+      disconnectEvent(connection.source, { code, reason }, connection.authorizer),
+    );
+    if (!outcome.ok)
+      this.log(`$disconnect failed: ${outcome.error.name}: ${outcome.error.message}`);
+  }
+}
+
+interface AuthorizerResult {
+  readonly principalId?: string;
+  readonly policyDocument?: { Statement?: Array<{ Effect?: string; Action?: unknown }> };
+  readonly context?: Record<string, unknown>;
+}
+
+function allows(policy: AuthorizerResult | undefined): boolean {
+  const statements = policy?.policyDocument?.Statement ?? [];
+  return statements.length > 0 && statements.every((statement) => statement.Effect === 'Allow');
+}
+
+/** `$request.body.action` → ['action']. */
+function selectionPath(expression: string): string[] {
+  const match = /^\$request\.body\.(.+)$/.exec(expression);
+  if (!match?.[1]) throw new Error(`unsupported route selection expression ${expression}`);
+  return match[1].split('.');
+}
+
+function identityPresent(sources: readonly string[], handshake: Handshake): boolean {
+  return sources.every((source) => {
+    const query = /^route\.request\.querystring\.(.+)$/.exec(source);
+    if (query?.[1]) return (handshake.query.get(query[1]) ?? '') !== '';
+    const header = /^route\.request\.header\.(.+)$/.exec(source);
+    if (header?.[1]) {
+      const name = header[1].toLowerCase();
+      return Object.entries(handshake.headers).some(
+        ([key, value]) => key.toLowerCase() === name && value !== '',
+      );
+    }
+    return true;
+  });
+}
+
+function flatHeaders(request: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (let i = 0; i < request.rawHeaders.length; i += 2) {
+    const name = request.rawHeaders[i];
+    const value = request.rawHeaders[i + 1];
+    if (name !== undefined && value !== undefined) headers[name] = value;
+  }
+  return headers;
+}
+
+function statusOf(result: unknown): number {
+  const status = (result as { statusCode?: unknown } | undefined)?.statusCode;
+  return typeof status === 'number' ? status : 200;
+}
+
+function bodyOf(outcome: { ok: boolean; result?: unknown }): string | undefined {
+  if (!outcome.ok) return undefined;
+  const result = outcome.result;
+  if (typeof result === 'string') return result;
+  const body = (result as { body?: unknown } | undefined)?.body;
+  return typeof body === 'string' ? body : undefined;
+}
+
+/** Answers an upgrade request with an HTTP error and closes it. */
+function refuse(socket: Duplex, status: number, message: string): void {
+  if (socket.destroyed) return;
+  const body = JSON.stringify({ message });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\n` +
+      'Content-Type: application/json\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+      'Connection: close\r\n\r\n' +
+      body,
+  );
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+};

@@ -1,0 +1,256 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { STACK_ID, synthesizeApp } from '../lib/realtime-app.js';
+import {
+  LOCAL_REGION,
+  readStackModel,
+  resolveEnvironment,
+  type StackModel,
+} from './assembly/stack-model.js';
+import { handleDevToken, LOCAL_DEVELOPMENT_SECRET } from './dev/dev-token.js';
+import { type DynamoEngine, type EngineName, startDynamo } from './dynamo/engine.js';
+import { ensureTables } from './dynamo/tables.js';
+import type { Invoker } from './gateway/invoker.js';
+import { handleManagementRequest } from './gateway/management-api.js';
+import {
+  API_GATEWAY_LIMITS,
+  type GatewayLimits,
+  WebSocketGateway,
+} from './gateway/websocket-gateway.js';
+import { FunctionPool } from './runtime/function-pool.js';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** How to start the local stack. */
+export interface LocalStackOptions {
+  /** Port on 127.0.0.1; 0 picks a free one. @default 0 */
+  readonly port?: number;
+  /**
+   * Configuration, with the PROTOCOL.md section 7 names, plus `JWT_SECRET`
+   * (the local HS256 secret; defaults to the documented development secret).
+   * @default process.env
+   */
+  readonly env?: Env;
+  /** A cloud assembly already synthesized with bundles; synthesized afresh when absent. */
+  readonly assembly?: string;
+  readonly engine?: EngineName;
+  /** Where DynamoDB keeps its state; in memory when absent. */
+  readonly dynamoDir?: string;
+  /** API Gateway's limits, shortened by tests. */
+  readonly limits?: Partial<GatewayLimits>;
+  /** Where the stack's and the functions' log lines go. @default console.log */
+  readonly log?: (line: string) => void;
+}
+
+/** A running local stack. */
+export interface LocalStack {
+  /** `ws://127.0.0.1:<port>/<stage>`. */
+  readonly url: string;
+  /** `http://127.0.0.1:<port>`: demo page, dev tokens, management API. */
+  readonly httpUrl: string;
+  /** The management API's endpoint (what the functions' CALLBACK_URL points at). */
+  readonly callbackUrl: string;
+  readonly port: number;
+  readonly engine: EngineName;
+  /** The HS256 secret the local stack verifies tokens with. */
+  readonly secret: string;
+  readonly model: StackModel;
+  readonly gateway: WebSocketGateway;
+  /** Re-reads a new assembly and reloads every function (watch mode). */
+  reload(assembly?: string): Promise<void>;
+  /** Closes sockets with 1001, stops functions and DynamoDB, frees the port. */
+  stop(): Promise<void>;
+}
+
+/** Options of the configuration that are local-only and never reach the synthesis. */
+const LOCAL_ONLY = ['JWT_SECRET'];
+
+/**
+ * Starts the stack that `cdk deploy` would create, on this machine: the
+ * synthesized template's API, functions and tables, run with an embedded
+ * DynamoDB and an API Gateway emulation on one port of 127.0.0.1.
+ */
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const env = options.env ?? process.env;
+  const log = options.log ?? ((line: string) => console.log(line));
+  const secret = env.JWT_SECRET || LOCAL_DEVELOPMENT_SECRET;
+  const limits = { ...API_GATEWAY_LIMITS, ...options.limits };
+
+  const synthesize = () => {
+    const outdir = mkdtempSync(join(tmpdir(), 'realtime-local-'));
+    synthesizeApp(outdir, { env: synthesisEnv(env) });
+    return outdir;
+  };
+  // An assembly this stack synthesized itself is its own to delete.
+  let ownAssembly = options.assembly === undefined ? synthesize() : undefined;
+  let model = readStackModel(options.assembly ?? ownAssembly ?? '', STACK_ID);
+
+  const dynamo: DynamoEngine = await startDynamo({
+    ...(options.engine === undefined ? {} : { engine: options.engine }),
+    ...(options.dynamoDir === undefined ? {} : { dir: options.dynamoDir }),
+  });
+  const pools = new Map<string, FunctionPool>();
+  let server: Server | undefined;
+  try {
+    await ensureTables(dynamo.endpoint, tableDefinitions(model));
+
+    let gateway: WebSocketGateway | undefined;
+    server = createServer((request, response) => {
+      void serveHttp(request, response).catch((error: unknown) => {
+        log(`http error: ${String(error)}`);
+        if (!response.headersSent) response.writeHead(500).end();
+      });
+    });
+    server.on('upgrade', (request, socket, head) => {
+      if (gateway === undefined) return socket.destroy();
+      void gateway.handleUpgrade(request, socket, head).catch((error: unknown) => {
+        log(`upgrade error: ${String(error)}`);
+        socket.destroy();
+      });
+    });
+    const listening = server;
+    await new Promise<void>((resolve, reject) => {
+      listening.once('error', reject);
+      listening.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+    });
+    const port = (listening.address() as AddressInfo).port;
+    const httpUrl = `http://127.0.0.1:${port}`;
+    const callbackUrl = `${httpUrl}/${model.stageName}`;
+
+    const definitionsOf = (current: StackModel) =>
+      [...current.functions.values()].map((fn) => ({
+        name: fn.name,
+        bundle: fn.bundle,
+        handler: fn.handler,
+        timeoutMs: fn.timeoutMs,
+        memoryMb: fn.memoryMb,
+        environment: localEnvironment(current, fn.environment, {
+          httpUrl,
+          secret,
+          dynamo: dynamo.endpoint,
+        }),
+        logicalId: fn.logicalId,
+      }));
+    for (const definition of definitionsOf(model)) {
+      pools.set(definition.logicalId, new FunctionPool(definition, { log }));
+    }
+    const invoke: Invoker = async (functionId, event) => {
+      const pool = pools.get(functionId);
+      if (pool === undefined) throw new Error(`no local function ${functionId}`);
+      return pool.invoke(event);
+    };
+    gateway = new WebSocketGateway({ model, invoke, limits, log });
+    const liveGateway = gateway;
+
+    const demoPage = () =>
+      readFileSync(new URL('./demo/index.html', import.meta.url), 'utf8').replace(
+        '%STAGE%',
+        model.stageName,
+      );
+    async function serveHttp(request: IncomingMessage, response: ServerResponse) {
+      if (await handleManagementRequest(liveGateway, limits.maxPostBytes, request, response))
+        return;
+      const { pathname } = new URL(request.url ?? '/', 'http://localhost');
+      if (request.method === 'GET' && pathname === '/dev/token') {
+        return handleDevToken({ secret, ...issuerAndAudience(env) }, request, response);
+      }
+      if (request.method === 'GET' && (pathname === '/' || pathname === '/index.html')) {
+        response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(demoPage());
+        return;
+      }
+      response
+        .writeHead(404, { 'Content-Type': 'application/json' })
+        .end('{"message":"Not Found"}');
+    }
+
+    let stopped = false;
+    return {
+      url: `ws://127.0.0.1:${port}/${model.stageName}`,
+      httpUrl,
+      callbackUrl,
+      port,
+      engine: dynamo.name,
+      secret,
+      get model() {
+        return model;
+      },
+      gateway: liveGateway,
+      async reload(next?: string) {
+        const fresh = next ?? synthesize();
+        const freshModel = readStackModel(fresh, STACK_ID);
+        for (const definition of definitionsOf(freshModel)) {
+          await pools.get(definition.logicalId)?.reload(definition);
+        }
+        if (next === undefined && ownAssembly !== undefined)
+          rmSync(ownAssembly, { recursive: true, force: true });
+        if (next === undefined) ownAssembly = fresh;
+        model = freshModel;
+      },
+      async stop() {
+        if (stopped) return;
+        stopped = true;
+        await liveGateway.close();
+        await Promise.allSettled([...pools.values()].map((pool) => pool.close()));
+        await new Promise<void>((resolve) => {
+          listening.closeAllConnections();
+          listening.close(() => resolve());
+        });
+        await dynamo.stop();
+        if (ownAssembly !== undefined) rmSync(ownAssembly, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await Promise.allSettled([...pools.values()].map((pool) => pool.close()));
+    server?.close();
+    await dynamo.stop();
+    if (ownAssembly !== undefined) rmSync(ownAssembly, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** The configuration the synthesis sees: the local secret stays out of the template. */
+export function synthesisEnv(env: Env): Env {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !LOCAL_ONLY.includes(name)));
+}
+
+/**
+ * A function's environment with local values: references resolved, the
+ * management API's URL pointing at the local one, the HS256 secret given
+ * directly instead of by Secrets Manager ARN, and the SDK's DynamoDB endpoint
+ * set through its own `AWS_ENDPOINT_URL_DYNAMODB` setting, so no handler code
+ * knows it runs locally.
+ */
+export function localEnvironment(
+  model: StackModel,
+  environment: Readonly<Record<string, unknown>>,
+  local: { httpUrl: string; secret: string; dynamo: string },
+): Record<string, string> {
+  const resolved = resolveEnvironment(environment, model.resolution);
+  const awsApi = `https://${model.apiId}.execute-api.${LOCAL_REGION}.amazonaws.com`;
+  const values = Object.fromEntries(
+    Object.entries(resolved).map(([name, value]) => [name, value.replace(awsApi, local.httpUrl)]),
+  );
+  if ('JWT_SECRET_ARN' in values) {
+    delete values.JWT_SECRET_ARN;
+    values.JWT_SECRET = local.secret;
+  }
+  return {
+    ...values,
+    AWS_REGION: LOCAL_REGION,
+    AWS_ENDPOINT_URL_DYNAMODB: local.dynamo,
+  };
+}
+
+function tableDefinitions(model: StackModel) {
+  return model.tables.map((table) => ({ ...table, tableName: table.logicalId }));
+}
+
+function issuerAndAudience(env: Env) {
+  return {
+    ...(env.JWT_ISSUER ? { issuer: env.JWT_ISSUER } : {}),
+    ...(env.JWT_AUDIENCE ? { audience: env.JWT_AUDIENCE } : {}),
+  };
+}

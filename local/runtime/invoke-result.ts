@@ -1,0 +1,23 @@
+/**
+ * Why an invocation failed: the handler (or the module's init) threw, the
+ * function ran past its timeout, or the instance's thread died.
+ */
+export type InvokeErrorKind = 'error' | 'timeout' | 'crash';
+
+/** A failed invocation's error, as Lambda reports `errorType` and `errorMessage`. */
+export interface InvokeError {
+  readonly kind: InvokeErrorKind;
+  readonly name: string;
+  readonly message: string;
+}
+
+/** The answer of one invocation; it never rejects for a failure of the function itself. */
+export type InvokeResult =
+  | { ok: true; result: unknown; coldStart: boolean; durationMs: number }
+  | { ok: false; error: InvokeError; coldStart: boolean; durationMs: number };
+
+/** `name` of every `timeout` failure, as Lambda reports a timed-out invocation. */
+export const TIMEOUT_ERROR_NAME = 'Sandbox.Timedout';
+
+/** `name` of every `crash` failure: the runtime exited (or was stopped) mid-invocation. */
+export const CRASH_ERROR_NAME = 'Runtime.ExitError';

@@ -1,0 +1,39 @@
+/** An error as it crosses the thread boundary: Lambda's `errorType` and `errorMessage`, no stack. */
+export interface ErrorShape {
+  readonly name: string;
+  readonly message: string;
+}
+
+/** What an instance's thread is started with (`workerData`). */
+export interface WorkerStart {
+  /** `file:` URL of the bundle. */
+  readonly bundleUrl: string;
+  /** Exported name, dotted for a nested export. */
+  readonly handler: string;
+}
+
+/** The parent's request to run the handler once. */
+export interface InvokeMessage {
+  readonly type: 'invoke';
+  readonly requestId: string;
+  /** Epoch milliseconds at which the invocation times out. */
+  readonly deadline: number;
+  readonly event: unknown;
+}
+
+/** What `worker.mjs` posts back: once after init, then once per invocation. */
+export type WorkerMessage =
+  | { readonly type: 'ready' }
+  | { readonly type: 'init-error'; readonly error: ErrorShape }
+  | {
+      readonly type: 'result';
+      readonly requestId: string;
+      readonly ok: true;
+      readonly result: unknown;
+    }
+  | {
+      readonly type: 'result';
+      readonly requestId: string;
+      readonly ok: false;
+      readonly error: ErrorShape;
+    };

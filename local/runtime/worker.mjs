@@ -1,0 +1,79 @@
+// One Lambda execution environment: imports the bundle once (init), then runs
+// the handler for each `invoke` message, one at a time. The messages are typed
+// in worker-messages.ts. Plain JavaScript because the thread runs plain Node,
+// whatever loader (tsx, vitest) the parent runs under.
+import { parentPort, workerData } from 'node:worker_threads';
+
+const ACCOUNT = '000000000000';
+
+// Read before user code runs, as the Lambda runtime does, so the handler cannot change them.
+const {
+  AWS_LAMBDA_FUNCTION_NAME: functionName,
+  AWS_LAMBDA_FUNCTION_MEMORY_SIZE: memoryLimitInMB,
+  AWS_LAMBDA_LOG_GROUP_NAME: logGroupName,
+  AWS_LAMBDA_LOG_STREAM_NAME: logStreamName,
+  AWS_REGION: region,
+  _HANDLER: handlerName,
+} = process.env;
+const invokedFunctionArn = `arn:aws:lambda:${region}:${ACCOUNT}:function:${functionName}`;
+
+/** Lambda's `errorType` and `errorMessage` of anything thrown. */
+function describe(error) {
+  if (typeof error === 'object' && error !== null && typeof error.message === 'string') {
+    return { name: typeof error.name === 'string' ? error.name : 'Error', message: error.message };
+  }
+  return { name: 'Error', message: String(error) };
+}
+
+/** Logs a failure with its stack, as the Lambda runtime logs `Invoke Error` to CloudWatch. */
+function logFailure(label, requestId, error) {
+  const detail = error instanceof Error ? (error.stack ?? String(error)) : String(error);
+  console.error(`${requestId}\tERROR\t${label}\t${detail}`);
+}
+
+/** Imports the bundle and finds the handler: `{ handler }` or `{ error }`. */
+async function init() {
+  try {
+    const module = await import(workerData.bundleUrl);
+    const handler = workerData.handler.split('.').reduce((value, key) => value?.[key], module);
+    if (typeof handler === 'function') return { handler };
+    const error = {
+      name: 'Runtime.HandlerNotFound',
+      message: `${handlerName} is undefined or not exported`,
+    };
+    logFailure('Init Error', 'INIT', `${error.name}: ${error.message}`);
+    return { error };
+  } catch (error) {
+    logFailure('Init Error', 'INIT', error);
+    return { error: describe(error) };
+  }
+}
+
+const { handler, error } = await init();
+if (handler === undefined) {
+  // No listener is left, so the thread ends; the parent discards it and the next invoke inits afresh.
+  parentPort.postMessage({ type: 'init-error', error });
+} else {
+  parentPort.on('message', async ({ requestId, deadline, event }) => {
+    const context = {
+      awsRequestId: requestId,
+      functionName,
+      functionVersion: '$LATEST',
+      invokedFunctionArn,
+      memoryLimitInMB,
+      logGroupName,
+      logStreamName,
+      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+      callbackWaitsForEmptyEventLoop: true,
+    };
+    try {
+      const result = await handler(event, context);
+      // Inside the try: a result structured clone refuses (a function, say) fails this invocation only.
+      parentPort.postMessage({ type: 'result', requestId, ok: true, result });
+    } catch (thrown) {
+      logFailure('Invoke Error', requestId, thrown);
+      parentPort.postMessage({ type: 'result', requestId, ok: false, error: describe(thrown) });
+    }
+  });
+  parentPort.postMessage({ type: 'ready' });
+}
