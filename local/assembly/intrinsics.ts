@@ -51,7 +51,9 @@ const INTRINSICS: Record<string, (argument: unknown, resolution: Resolution) => 
     const [text, variables] = Array.isArray(argument)
       ? (argument as [string, Record<string, unknown>])
       : [String(argument), {}];
-    return text.replace(/\$\{([^}!]+)\}/g, (_, name: string) => {
+    // `${!Literal}` is CloudFormation's escape for a literal `${Literal}`.
+    return text.replace(/\$\{(!?)([^}]+)\}/g, (_, escaped: string, name: string) => {
+      if (escaped) return `\${${name}}`;
       if (name in variables) return resolveString(variables[name], resolution);
       return name.includes('.')
         ? lookup(resolution.attributes, name, `Fn::Sub \${${name}}`)

@@ -33,15 +33,16 @@ export async function handleManagementRequest(
     }
     case 'GET': {
       if (!live || connection === undefined) return gone(response);
+      // The wire names are camelCase (the SDK maps them to ConnectedAt, Identity, LastActiveAt).
       const json = JSON.stringify({
-        ConnectedAt: new Date(connection.source.connectedAt).toISOString(),
-        Identity: {
-          SourceIp: connection.source.sourceIp,
+        connectedAt: new Date(connection.source.connectedAt).toISOString(),
+        identity: {
+          sourceIp: connection.source.sourceIp,
           ...(connection.source.userAgent === undefined
             ? {}
-            : { UserAgent: connection.source.userAgent }),
+            : { userAgent: connection.source.userAgent }),
         },
-        LastActiveAt: new Date(connection.lastActiveAt).toISOString(),
+        lastActiveAt: new Date(connection.lastActiveAt).toISOString(),
       });
       response.writeHead(200, { 'Content-Type': 'application/json' }).end(json);
       return true;
