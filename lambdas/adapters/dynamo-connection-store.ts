@@ -15,6 +15,7 @@ import type {
   ConnectionStore,
   NewConnection,
   OpenConnection,
+  Removal,
 } from '../domain/ports.js';
 import { isConditionFailure } from './dynamo-errors.js';
 import {
@@ -137,17 +138,33 @@ export class DynamoConnectionStore implements ConnectionStore {
     return { kind: 'rate_limited' };
   }
 
-  async remove(key: ConnectionKey): Promise<{ rooms: string[] } | undefined> {
+  async remove(key: ConnectionKey, options: { connectedBefore?: number } = {}): Promise<Removal> {
     this.hints.delete(key.connectionId);
-    const result = await this.client.send(
-      new DeleteCommand({
-        TableName: this.tableName,
-        Key: { pk: userPk(key.userId), sk: connectionSk(key.connectionId) },
-        ReturnValues: 'ALL_OLD',
-      }),
-    );
-    const item = result.Attributes as ConnectionItem | undefined;
-    return item === undefined ? undefined : { rooms: [...(item.rooms ?? [])] };
+    const guarded = options.connectedBefore !== undefined;
+    try {
+      const result = await this.client.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { pk: userPk(key.userId), sk: connectionSk(key.connectionId) },
+          ...(guarded
+            ? {
+                // A `tat` means a request was admitted: the connection had opened.
+                ConditionExpression:
+                  'attribute_not_exists(pk) OR attribute_exists(tat) OR connectedAt < :cutoff',
+                ExpressionAttributeValues: { ':cutoff': options.connectedBefore },
+              }
+            : {}),
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      const item = result.Attributes as ConnectionItem | undefined;
+      return item === undefined
+        ? { kind: 'absent' }
+        : { kind: 'removed', rooms: [...(item.rooms ?? [])] };
+    } catch (error) {
+      if (guarded && isConditionFailure(error)) return { kind: 'recent' };
+      throw error;
+    }
   }
 
   private async tryAdmit(

@@ -23,7 +23,7 @@ export async function admit(
   caller: Caller,
   options: AdmitOptions = {},
 ): Promise<ConnectionState> {
-  const now = services.clock();
+  const now = caller.receivedAt ?? services.clock();
   const minimumExp = Math.floor(now / 1000) - CLOCK_TOLERANCE_S;
   const expired = !options.allowExpiredToken && caller.identity.exp < minimumExp;
   const outcome = await services.connections.admit({

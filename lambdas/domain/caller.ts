@@ -5,6 +5,11 @@ import type { ConnectionKey } from './ports.js';
 export interface Caller {
   readonly connectionId: string;
   readonly identity: Identity;
+  /**
+   * When API Gateway received the request (ms since the epoch). The rate limit
+   * counts requests on arrival: a cold start must not spread a burst out.
+   */
+  readonly receivedAt?: number;
 }
 
 /** The store key of the caller's connection. */

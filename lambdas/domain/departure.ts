@@ -2,21 +2,35 @@ import type { User } from '../../protocol/messages.js';
 import { announcesAt, broadcast } from './fan-out.js';
 import type { ConnectionKey, Services } from './ports.js';
 
+/** How a departure is made. */
+export interface DepartureOptions {
+  /** Rooms known from elsewhere (where a fan-out found it), in case the record is missing. */
+  readonly alsoRooms?: readonly string[];
+  /** Pruning depth, which bounds the chain of announcements. */
+  readonly depth?: number;
+  /** Leaves a record connected at or after this time (ms) in place. */
+  readonly connectedBefore?: number;
+}
+
 /**
  * Removes a connection and its memberships, announcing a presence leave in each
  * room where it was the user's last connection. Used by `$disconnect` and by
  * pruning; safe to repeat, since every step tolerates records already gone.
- * `alsoRooms` covers rooms known from elsewhere when the record itself is missing.
  */
 export async function departConnection(
   services: Services,
   key: ConnectionKey,
   user: User,
-  alsoRooms: readonly string[] = [],
-  depth = 0,
+  options: DepartureOptions = {},
 ): Promise<void> {
-  const removed = await services.connections.remove(key);
-  const rooms = new Set([...(removed?.rooms ?? []), ...alsoRooms]);
+  const depth = options.depth ?? 0;
+  const removal = await services.connections.remove(
+    key,
+    options.connectedBefore === undefined ? {} : { connectedBefore: options.connectedBefore },
+  );
+  if (removal.kind === 'recent') return;
+  const joined = removal.kind === 'removed' ? removal.rooms : [];
+  const rooms = new Set([...joined, ...(options.alsoRooms ?? [])]);
   for (const room of rooms) {
     const { lastOfUser } = await services.rooms.removeConnection(
       room,

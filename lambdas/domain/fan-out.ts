@@ -81,6 +81,14 @@ export async function deliver(
   return { delivered, failed: failures.length, gone };
 }
 
+/**
+ * API Gateway answers 410 to posts while a connection's `$connect` runs (up to
+ * its 29-second integration timeout), after `$connect` has recorded it; a
+ * younger record that answers gone may be opening, so pruning leaves it (TTL
+ * and later fan-outs remove it if it really is gone).
+ */
+export const CONNECT_GRACE_MS = 30_000;
+
 /** Removes gone connections' records; `room` is where they were found, in case their record is gone too. */
 export async function prune(
   services: Services,
@@ -88,8 +96,13 @@ export async function prune(
   room: string | undefined,
   depth: number,
 ): Promise<void> {
+  const connectedBefore = services.clock() - CONNECT_GRACE_MS;
   for (const target of gone) {
-    await departConnection(services, target, target, room === undefined ? [] : [room], depth + 1);
+    await departConnection(services, target, target, {
+      alsoRooms: room === undefined ? [] : [room],
+      depth: depth + 1,
+      connectedBefore,
+    });
   }
 }
 

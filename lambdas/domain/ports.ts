@@ -63,9 +63,19 @@ export interface ConnectionStore {
    * in one conditional write. Nothing changes unless the outcome is `admitted`.
    */
   admit(request: AdmitRequest): Promise<AdmitOutcome>;
-  /** Deletes the connection; returns the rooms it had joined, or undefined if it was absent. */
-  remove(key: ConnectionKey): Promise<{ rooms: string[] } | undefined>;
+  /**
+   * Deletes the connection, returning the rooms it had joined. With
+   * `connectedBefore` (ms), a record connected at or after it is left in place.
+   */
+  remove(key: ConnectionKey, options?: { connectedBefore?: number }): Promise<Removal>;
 }
+
+/** What removing a connection record did. */
+export type Removal =
+  | { readonly kind: 'removed'; readonly rooms: string[] }
+  | { readonly kind: 'absent' }
+  /** Kept: connected too recently to be judged gone (its `$connect` may still be running). */
+  | { readonly kind: 'recent' };
 
 /** One user's presence in a room, with the connections through which it is there. */
 export interface Member extends User {

@@ -34,7 +34,12 @@ export function createMessageHandler<A extends Action>(
       log('error', 'missing authorizer context', { route: action, connectionId, requestId });
       return reply(errorFrame('internal', INTERNAL_MESSAGE, request.id));
     }
-    const caller: Caller = { connectionId, identity };
+    const { requestTimeEpoch } = event.requestContext;
+    const caller: Caller = {
+      connectionId,
+      identity,
+      ...(typeof requestTimeEpoch === 'number' ? { receivedAt: requestTimeEpoch } : {}),
+    };
     try {
       return reply(await run(services, caller, request as Parameters<RequestHandler<A>>[2]));
     } catch (error) {

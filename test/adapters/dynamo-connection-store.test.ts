@@ -523,7 +523,7 @@ describe('DynamoConnectionStore.remove', () => {
 
     const removed = await newStore().remove(KEY);
 
-    expect(removed).toEqual({ rooms: ['a', 'b'] });
+    expect(removed).toEqual({ kind: 'removed', rooms: ['a', 'b'] });
     expect(ddb.commandCalls(DeleteCommand).map((call) => call.args[0].input)).toEqual([
       { TableName: TABLE, Key: DB_KEY, ReturnValues: 'ALL_OLD' },
     ]);
@@ -532,14 +532,42 @@ describe('DynamoConnectionStore.remove', () => {
   it('returns no rooms for a connection that joined none', async () => {
     ddb.on(DeleteCommand).resolves({ Attributes: { ...DB_KEY, expiresAt: LIVE_EXP } });
 
-    await expect(newStore().remove(KEY)).resolves.toEqual({ rooms: [] });
+    await expect(newStore().remove(KEY)).resolves.toEqual({ kind: 'removed', rooms: [] });
   });
 
-  it('returns undefined for a connection that was absent', async () => {
+  it('reports a connection that was absent', async () => {
     ddb.on(DeleteCommand).resolves({});
 
-    await expect(newStore().remove(KEY)).resolves.toBeUndefined();
+    await expect(newStore().remove(KEY)).resolves.toEqual({ kind: 'absent' });
     expect(ddb.commandCalls(DeleteCommand)).toHaveLength(1);
+  });
+
+  it('deletes only a record that has sent a request or connected before the given time, when asked', async () => {
+    ddb.on(DeleteCommand).resolves({ Attributes: { ...DB_KEY, expiresAt: LIVE_EXP } });
+
+    await newStore().remove(KEY, { connectedBefore: NOW - 30_000 });
+
+    expect(ddb.commandCalls(DeleteCommand)[0]?.args[0].input).toEqual({
+      TableName: TABLE,
+      Key: DB_KEY,
+      ConditionExpression:
+        'attribute_not_exists(pk) OR attribute_exists(tat) OR connectedAt < :cutoff',
+      ExpressionAttributeValues: { ':cutoff': NOW - 30_000 },
+      ReturnValues: 'ALL_OLD',
+    });
+  });
+
+  it('keeps a record connected too recently and says so', async () => {
+    ddb.on(DeleteCommand).rejects(
+      new ConditionalCheckFailedException({
+        message: 'The conditional request failed',
+        $metadata: {},
+      }),
+    );
+
+    await expect(newStore().remove(KEY, { connectedBefore: NOW })).resolves.toEqual({
+      kind: 'recent',
+    });
   });
 
   it('forgets the rate-limit hint, so a reused connection id starts idle', async () => {

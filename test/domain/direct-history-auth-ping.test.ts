@@ -64,6 +64,7 @@ describe('direct', () => {
     await connect(world, callerOf('bob', 'b1'));
     await connect(world, callerOf('bob', 'b2'));
     world.notifier.gone.add('b2');
+    world.clock.now += 60_000;
 
     const ack = await direct(world.services, alice, {
       action: 'direct',
@@ -74,6 +75,22 @@ describe('direct', () => {
 
     expect(ack).toMatchObject({ delivered: 1 });
     expect(world.connections.records.has('b2')).toBe(false);
+    expect(world.connections.records.has('b1')).toBe(true);
+  });
+
+  it('does not prune a recipient connection that never made a request within 30 s of connecting: its $connect may still run', async () => {
+    const alice = await connect(world, callerOf('alice', 'a1'));
+    await connect(world, callerOf('bob', 'b1'));
+    world.notifier.gone.add('b1');
+
+    const ack = await direct(world.services, alice, {
+      action: 'direct',
+      id: 'd',
+      to: 'bob',
+      data: 1,
+    });
+
+    expect(ack).toMatchObject({ delivered: 0 });
     expect(world.connections.records.has('b1')).toBe(true);
   });
 

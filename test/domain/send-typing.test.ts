@@ -147,6 +147,18 @@ describe('send', () => {
     expect(leaves).toEqual(['bob', 'dave']);
   });
 
+  it('prunes a gone member that has made requests however recently it connected', async () => {
+    const alice = callerOf('alice', 'a1');
+    const bob = callerOf('bob', 'b1');
+    await room(alice, bob);
+    world.notifier.gone.add('b1');
+    world.clock.now += 1_000;
+
+    await send(world.services, alice, { action: 'send', room: 'lobby', data: 1 });
+
+    expect(world.connections.records.has('b1')).toBe(false);
+  });
+
   it('keeps delivering to the others when one post fails', async () => {
     const alice = callerOf('alice', 'a1');
     const bob = callerOf('bob', 'b1');

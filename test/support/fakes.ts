@@ -11,6 +11,7 @@ import type {
   NewConnection,
   Notifier,
   OpenConnection,
+  Removal,
   RoomStore,
   Services,
   TokenVerifier,
@@ -22,6 +23,8 @@ import type { MessageFrame, ServerFrame, User } from '../../protocol/messages.js
 interface ConnectionRecord extends NewConnection {
   rooms: Set<string>;
   renewedExp?: number;
+  /** Set by the first admitted request, as the rate limiter's state is in the table. */
+  opened?: boolean;
 }
 
 /** In-memory connections; `throttled` connections are refused as rate limited. */
@@ -51,6 +54,7 @@ export class FakeConnections implements ConnectionStore {
     }
     if (this.throttled.has(record.connectionId)) return { kind: 'rate_limited' };
     this.admissions++;
+    record.opened = true;
     const change = request.change;
     if (change && 'joinRoom' in change) record.rooms.add(change.joinRoom);
     if (change && 'leaveRoom' in change) record.rooms.delete(change.leaveRoom);
@@ -64,10 +68,16 @@ export class FakeConnections implements ConnectionStore {
     };
   }
 
-  async remove(key: ConnectionKey): Promise<{ rooms: string[] } | undefined> {
+  async remove(key: ConnectionKey, options: { connectedBefore?: number } = {}): Promise<Removal> {
     const record = this.records.get(key.connectionId);
+    if (record === undefined) return { kind: 'absent' };
+    const young =
+      options.connectedBefore !== undefined && record.connectedAt >= options.connectedBefore;
+    if (young && !record.opened) {
+      return { kind: 'recent' };
+    }
     this.records.delete(key.connectionId);
-    return record === undefined ? undefined : { rooms: [...record.rooms] };
+    return { kind: 'removed', rooms: [...record.rooms] };
   }
 }
 
