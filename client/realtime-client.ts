@@ -86,10 +86,10 @@ interface Room {
  * of a refused handshake: a 401 or 403 looks exactly like a network failure
  * (close 1006 before `open`). So the client stops for good (state `closed`,
  * no more reconnects) when:
- * - the token provider throws or returns an empty token (reason `'no token'`);
+ * - the token provider returns an empty token (reason `'no token'`);
  * - `reconnect.maxHandshakeFailures` consecutive attempts closed before
- *   opening (reason `'handshake refused'`): a refused token, but also a long
- *   network outage, end up here;
+ *   opening or found the token provider failing (reason `'handshake refused'`):
+ *   a refused token, but also a long network outage, end up here;
  * - an `auth` renewal is answered `unauthorized` or `forbidden` (reason
  *   `'renewal refused'`, with the error also emitted as an `error` event).
  * After such a stop, `connect()` starts again (for example once the user has
@@ -356,8 +356,10 @@ export class RealtimeClient {
     let token: string;
     try {
       token = await this.options.token();
-    } catch (cause) {
-      if (generation === this.generation) this.stop('no token', cause);
+    } catch {
+      // Often transient (a fetch while offline): back off and count it like a
+      // refused handshake, so a provider that keeps failing still ends the retries.
+      if (generation === this.generation) this.retry('token provider failed', true);
       return;
     }
     if (generation !== this.generation) return;
@@ -411,9 +413,13 @@ export class RealtimeClient {
     this.setState('open');
   }
 
-  /** Rejoins every remembered room, then lets the queued requests go. */
+  /**
+   * Rejoins every room joined on an earlier connection, then lets the queued
+   * requests go. A room not yet confirmed still has its own `join` queued.
+   */
   private async recover(connection: Connection): Promise<void> {
-    await Promise.all([...this.rooms.values()].map((room) => this.rejoin(connection, room)));
+    const joined = [...this.rooms.values()].filter((room) => room.confirmed);
+    await Promise.all(joined.map((room) => this.rejoin(connection, room)));
     if (this.connection === connection && !connection.draining) this.tracker.setReady();
   }
 
@@ -493,7 +499,12 @@ export class RealtimeClient {
     this.release(connection);
     this.tracker.detach();
     for (const room of this.rooms.values()) room.delivery.hold();
-    if (!connection.opened) {
+    this.retry(reason, !connection.opened, immediate);
+  }
+
+  /** Schedules the next attempt with backoff; gives up after too many failed handshakes. */
+  private retry(reason: string, handshakeFailed: boolean, immediate = false): void {
+    if (handshakeFailed) {
       this.handshakeFailures += 1;
       if (this.handshakeFailures >= this.settings.maxHandshakeFailures) {
         this.stop('handshake refused');
@@ -598,8 +609,13 @@ export class RealtimeClient {
       let token: string;
       try {
         token = await this.options.token();
-      } catch (cause) {
-        if (this.connection === connection) this.stop('no token', cause);
+      } catch {
+        // The current token still serves until its exp: try again shortly.
+        if (this.connection === connection) {
+          this.arm(connection, 'renew', RENEW_RETRY_MS, () => {
+            void this.renew(connection);
+          });
+        }
         return;
       }
       if (this.connection !== connection) return;

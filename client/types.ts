@@ -62,8 +62,9 @@ export interface RealtimeClientOptions {
   /**
    * Gives the token for a connection. Called on EVERY connection attempt (so
    * a reconnect after expiry uses a fresh token) and for every renewal. When
-   * it throws or returns an empty token, the client stops for good: state
-   * `closed`, reason `'no token'`.
+   * it returns an empty token, the client stops for good (state `closed`,
+   * reason `'no token'`); when it throws, the attempt counts as a failed
+   * handshake and is retried with backoff (a renewal retries shortly).
    */
   readonly token: () => string | Promise<string>;
   /** @default globalThis.WebSocket */

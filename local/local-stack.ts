@@ -10,6 +10,7 @@ import {
   resolveEnvironment,
   type StackModel,
 } from './assembly/stack-model.js';
+import { CLIENT_BUNDLE_PATH, clientBundle } from './demo/serve-client.js';
 import { handleDevToken, LOCAL_DEVELOPMENT_SECRET } from './dev/dev-token.js';
 import { type DynamoEngine, type EngineName, startDynamo } from './dynamo/engine.js';
 import { ensureTables } from './dynamo/tables.js';
@@ -150,6 +151,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         '%STAGE%',
         model.stageName,
       );
+    const sdk = clientBundle();
     async function serveHttp(request: IncomingMessage, response: ServerResponse) {
       if (await handleManagementRequest(liveGateway, limits.maxPostBytes, request, response))
         return;
@@ -161,6 +163,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(demoPage());
         return;
       }
+      if (request.method === 'GET' && pathname === CLIENT_BUNDLE_PATH) return sdk.serve(response);
       response
         .writeHead(404, { 'Content-Type': 'application/json' })
         .end('{"message":"Not Found"}');

@@ -86,25 +86,39 @@ describe('RealtimeClient connection', () => {
     ]);
   });
 
-  it("stops for good with 'no token' when the token provider throws, rejecting what waited", async () => {
+  it('backs off and tries again when the token provider throws, as it does offline', async () => {
     let calls = 0;
-    const { server, client, tokens } = harness({}, () => {
+    const { server, client, events, tokens } = harness({}, () => {
       calls += 1;
-      if (calls > 1) throw new Error('signed out');
-      return 'token-1';
+      if (calls === 2) throw new Error('offline');
+      return `token-${calls}`;
     });
     client.connect();
     await settle();
     server.socket.drop();
     const queued = outcome(client.send('lobby', 'hello'));
     await vi.advanceTimersByTimeAsync(60_000);
+
+    expect(tokens).toHaveBeenCalledTimes(3);
+    expect(server.sockets).toHaveLength(2);
+    expect(client.state).toBe('open');
+    expect(events.state.map((change) => change.reason)).toContain('token provider failed');
+    expect(queued.error).toBeUndefined();
+  });
+
+  it("stops with 'handshake refused', rejecting what waited, when the token provider keeps throwing", async () => {
+    const { server, client, tokens } = harness({ reconnect: { maxHandshakeFailures: 3 } }, () => {
+      throw new Error('signed out');
+    });
+    client.connect();
+    const queued = outcome(client.send('lobby', 'hello'));
+    await vi.advanceTimersByTimeAsync(120_000);
+
     expect(client.state).toBe('closed');
-    expect(server.sockets).toHaveLength(1);
-    expect(tokens).toHaveBeenCalledTimes(2);
+    expect(tokens).toHaveBeenCalledTimes(3);
+    expect(server.sockets).toEqual([]);
     expect(codeOf(queued.error)).toBe('closed');
-    expect((queued.error as Error).cause).toMatchObject({ message: 'signed out' });
     await expect(client.send('lobby', 'again')).rejects.toMatchObject({ code: 'closed' });
-    expect(server.requests('send')).toEqual([]);
   });
 
   it("stops with 'no token' when the token provider gives an empty token, before any socket", async () => {

@@ -22,6 +22,16 @@ describe('RealtimeClient delivery', () => {
     vi.useRealTimers();
   });
 
+  it('sends a join made before the first connection once', async () => {
+    const { server, client } = harness();
+    const joining = client.join('lobby');
+    client.connect();
+    await settle();
+
+    await expect(joining).resolves.toMatchObject({ type: 'joined', room: 'lobby' });
+    expect(server.requests('join')).toHaveLength(1);
+  });
+
   it('hands frames 1, 3, 2, 2, 4 to the application as 1, 2, 3, 4, each once', async () => {
     const { server, delivered, events } = await joinedClient(['lobby']);
     const frames = [1, 2, 3, 4].map(() => server.publish('lobby'));

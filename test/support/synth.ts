@@ -4,7 +4,6 @@ import { App, type CfnElement, type Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { CfnRole } from 'aws-cdk-lib/aws-iam';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
-import type { ConfigEnv } from '../../lib/config.js';
 import {
   addRealtimeStack,
   cdkJsonContext,

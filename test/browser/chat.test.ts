@@ -1,0 +1,237 @@
+import { mkdirSync } from 'node:fs';
+import type { Browser } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { type LocalStack, startLocalStack } from '../../local/local-stack.js';
+import {
+  CHROMIUM_PATH,
+  ChatPage,
+  chromiumFound,
+  DESKTOP,
+  launchChromium,
+  PHONE,
+  type Viewport,
+  WAIT_MS,
+} from './support/chat-page.js';
+
+const SCREENSHOTS = new URL('./screenshots/', import.meta.url);
+/** A reconnect waits out the page's backoff (at most 5 s) on top of the usual wait. */
+const RECONNECT_MS = WAIT_MS + 5000;
+const poll = { timeout: WAIT_MS, interval: 100 };
+
+let counter = 0;
+/** A room no other test uses. */
+const freshRoom = () => `browser-${Date.now().toString(36)}-${++counter}`;
+
+describe.skipIf(!chromiumFound)('the demo chat in Chromium', () => {
+  let stack: LocalStack;
+  let browser: Browser;
+  const logs: string[] = [];
+  const pages: ChatPage[] = [];
+
+  beforeAll(async () => {
+    stack = await startLocalStack({
+      assembly: inject('cdkOutdir'),
+      env: {},
+      log: (line) => logs.push(line),
+    });
+    browser = await launchChromium();
+  });
+
+  afterEach(async () => {
+    const open = pages.splice(0);
+    await Promise.allSettled(open.map((chat) => chat.close()));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.stop();
+    const failures = logs.filter((line) => /"level":"error"|failed:/.test(line));
+    if (failures.length > 0) console.warn(`local stack logged errors:\n${failures.join('\n')}`);
+  });
+
+  async function open(name: string, room: string, viewport: Viewport = DESKTOP): Promise<ChatPage> {
+    const chat = await ChatPage.open(browser, stack.httpUrl, { name, room, viewport });
+    pages.push(chat);
+    return chat;
+  }
+
+  /** The gateway's open connections of user `sub`. */
+  function connectionsOf(sub: string): string[] {
+    return [...stack.gateway.connections]
+      .filter(([, connection]) => connection.authorizer?.principalId === sub)
+      .filter(([, connection]) => connection.state === 'open')
+      .map(([id]) => id);
+  }
+
+  it('serves the client SDK as a JavaScript module', async () => {
+    const response = await fetch(`${stack.httpUrl}/realtime-client.js`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/javascript/);
+    expect(await response.text()).toMatch(/export\s*\{[^}]*RealtimeClient/);
+  });
+
+  it('lets two pages see each other come, type and chat, with sender and time', async () => {
+    const room = freshRoom();
+    const alice = await open('Alice', room, DESKTOP);
+    const bob = await open('Bob', room, PHONE);
+
+    expect(await alice.state()).toBe('open');
+    await expect.poll(() => alice.members(), poll).toEqual(['Alice', 'Bob']);
+    await expect.poll(() => bob.members(), poll).toEqual(['Bob', 'Alice']);
+
+    await alice.type('Hi Bob');
+    await expect.poll(() => bob.typing(), poll).toBe('Alice is typing…');
+    expect(await alice.typing()).toBe('');
+    await alice.submit();
+    for (const chat of [alice, bob]) {
+      await expect.poll(() => chat.texts(), poll).toEqual(['Hi Bob']);
+    }
+    // A message from the typist ends their typing line at once.
+    expect(await bob.typing()).toBe('');
+
+    await bob.type('Hello Alice, this is');
+    await expect.poll(() => alice.typing(), poll).toBe('Bob is typing…');
+    // Typing that stops fades out after about 4 s.
+    await expect.poll(() => alice.typing(), { ...poll, timeout: 8000 }).toBe('');
+    await bob.type(' Bob from a phone, ça va ?');
+    await bob.submit();
+    await alice.say('Nice to see you <b>here</b> & there');
+
+    const expected = [
+      'Hi Bob',
+      'Hello Alice, this is Bob from a phone, ça va ?',
+      'Nice to see you <b>here</b> & there',
+    ];
+    for (const chat of [alice, bob]) {
+      await expect.poll(() => chat.texts(), poll).toEqual(expected);
+      const shown = await chat.messages();
+      expect(shown.map((message) => message.from)).toEqual(['Alice', 'Bob', 'Alice']);
+      for (const message of shown) {
+        expect(message.time).toMatch(/\d{1,2}[:.]\d{2}/);
+        expect(Math.abs(Date.parse(message.dateTime) - Date.now())).toBeLessThan(60_000);
+      }
+    }
+    // User content is text, never markup.
+    expect(await alice.page.locator('[data-testid="messages"] b').count()).toBe(0);
+
+    await bob.type('Typing…');
+    await expect.poll(() => alice.typing(), poll).toBe('Bob is typing…');
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await alice.page.screenshot({ path: new URL('demo.png', SCREENSHOTS).pathname });
+    await bob.page.screenshot({ path: new URL('demo-phone.png', SCREENSHOTS).pathname });
+
+    // Someone joining later sees the conversation so far.
+    const carol = await open('Carol', room);
+    await expect.poll(() => carol.texts(), poll).toEqual(expected);
+    expect([...alice.pageErrors, ...bob.pageErrors, ...carol.pageErrors]).toEqual([]);
+  });
+
+  it('shows the state and reason when the connection is cut, and reconnects by itself', async () => {
+    const room = freshRoom();
+    const frank = await open('Frank', room);
+    const [id] = connectionsOf('frank');
+    if (id === undefined) throw new Error('Frank has no open connection');
+
+    await frank.context.setOffline(true);
+    stack.gateway.connections.get(id)?.socket?.terminate();
+    await expect.poll(() => frank.state(), poll).toBe('reconnecting');
+    expect(await frank.page.getByTestId('state-reason').textContent()).toMatch(/^Reconnecting/);
+
+    await frank.context.setOffline(false);
+    await expect.poll(() => frank.state(), { ...poll, timeout: RECONNECT_MS }).toBe('open');
+    await expect.poll(() => frank.members(), poll).toEqual(['Frank']);
+    expect(frank.pageErrors).toEqual([]);
+  });
+
+  const cuts = [
+    [
+      'a DELETE of the management API',
+      async (id: string) => {
+        const url = `${stack.callbackUrl}/@connections/${encodeURIComponent(id)}`;
+        const response = await fetch(url, { method: 'DELETE' });
+        expect(response.status).toBe(204);
+      },
+    ],
+    [
+      'a killed server-side socket',
+      async (id: string) => {
+        const socket = stack.gateway.connections.get(id)?.socket;
+        if (socket === undefined) throw new Error(`no socket for ${id}`);
+        socket.terminate();
+      },
+    ],
+  ] as const;
+
+  it.each(cuts)(
+    'shows every message once and in order after a page cut off by %s comes back online',
+    async (_label, cut) => {
+      const room = freshRoom();
+      const sender = `Dana ${counter}`;
+      const offline = `Eve ${counter}`;
+      const dana = await open(sender, room);
+      const eve = await open(offline, room, PHONE);
+      await expect.poll(() => dana.members(), poll).toEqual([sender, offline]);
+
+      const before = ['before 1', 'before 2'];
+      for (const text of before) await dana.say(text);
+      await expect.poll(() => eve.texts(), poll).toEqual(before);
+
+      const ids = connectionsOf(`eve-${counter}`);
+      expect(ids).toHaveLength(1);
+      // Offline first, so that the page cannot reconnect until it is back online.
+      await eve.context.setOffline(true);
+      await cut(ids[0] as string);
+      await expect.poll(() => eve.state(), poll).toBe('reconnecting');
+      await expect.poll(() => dana.members(), poll).toEqual([sender]);
+
+      const missed = Array.from({ length: 20 }, (_, index) => `while away ${index + 1}`);
+      for (const [index, text] of missed.entries()) {
+        await dana.say(text);
+        await expect.poll(async () => (await dana.texts()).length, poll).toBe(3 + index);
+      }
+      expect(await eve.state()).toBe('reconnecting');
+      expect(await eve.texts()).toEqual(before);
+
+      await eve.context.setOffline(false);
+      await expect.poll(() => eve.state(), { ...poll, timeout: RECONNECT_MS }).toBe('open');
+      await expect.poll(() => eve.texts(), poll).toEqual([...before, ...missed]);
+      const seqs = (await eve.messages()).map((message) => message.seq);
+      expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+      expect(new Set(seqs).size).toBe(seqs.length);
+      await expect.poll(() => dana.members(), poll).toEqual([sender, offline]);
+      await expect.poll(() => eve.members(), poll).toEqual([offline, sender]);
+
+      await eve.say('back again');
+      await expect.poll(() => dana.texts(), poll).toEqual([...before, ...missed, 'back again']);
+      // Nothing arrives twice, however late.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(await eve.texts()).toEqual([...before, ...missed, 'back again']);
+      expect([...dana.pageErrors, ...eve.pageErrors]).toEqual([]);
+    },
+    60_000,
+  );
+});
+
+// Registered only without a browser, so a normal run reports no skipped test.
+if (!chromiumFound) {
+  describe('the demo chat without a browser', () => {
+    it(`did not run: no Chromium at ${CHROMIUM_PATH}`, () => {
+      console.warn(
+        [
+          '',
+          '#'.repeat(72),
+          `#  SKIPPED: the browser tests: no Chromium at ${CHROMIUM_PATH}.`,
+          '#  Install it (apt-get install chromium) to run them;',
+          '#  with CI set, a missing browser fails the run instead.',
+          '#'.repeat(72),
+          '',
+        ].join('\n'),
+      );
+      if (process.env.CI) {
+        throw new Error(
+          `CI must run the browser tests, but there is no Chromium at ${CHROMIUM_PATH}`,
+        );
+      }
+    });
+  });
+}
