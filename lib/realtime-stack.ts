@@ -1,5 +1,12 @@
 import { fileURLToPath } from 'node:url';
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import {
+  CfnOutput,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+  Validations,
+} from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { ACTIONS } from '../protocol/messages.js';
@@ -176,11 +183,26 @@ function jwtSecret(scope: Construct, config: RealtimeConfig): secretsmanager.ISe
         'JwtSecret',
         config.tokenKeys.secretArn,
       );
-    case 'generated-secret':
-      return new secretsmanager.Secret(scope, 'JwtSecret', {
+    case 'generated-secret': {
+      const secret = new secretsmanager.Secret(scope, 'JwtSecret', {
         description: 'HS256 secret that signs and verifies Realtime WebSocket tokens',
         generateSecretString: { passwordLength: 64, excludePunctuation: true },
+        // The token issuers hold this value: kept, it can be given back to a
+        // new stack as JWT_SECRET_ARN instead of re-keying every issuer.
+        removalPolicy: RemovalPolicy.RETAIN,
       });
+      Validations.of(secret).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason:
+          'The HS256 key is shared with token issuers outside this stack, and the verifiers ' +
+          'read AWSCURRENT only, cached 15 minutes per instance: a Secrets Manager rotation ' +
+          'would refuse every token already issued and, until the caches refresh, the ones ' +
+          'signed with the new key, with no window in which both verify. Rotate by re-keying ' +
+          'together with the issuers, or use JWT_JWKS_URL (asymmetric keys the issuer rotates ' +
+          'by key id), which creates no secret.',
+      });
+      return secret;
+    }
   }
 }
 

@@ -1,4 +1,4 @@
-import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -6,7 +6,7 @@ import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integra
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 
 /** Properties of a `RealtimeApi`. */
 export interface RealtimeApiProps {
@@ -92,17 +92,34 @@ export class RealtimeApi extends Construct {
         identitySource: ['route.request.querystring.token'],
       }),
     });
-    this.api.addRoute('$disconnect', {
-      integration: new WebSocketLambdaIntegration('DisconnectIntegration', props.disconnectHandler),
-    });
-    this.api.addRoute('$default', {
-      integration: new WebSocketLambdaIntegration('DefaultIntegration', props.defaultHandler),
-      returnResponse: true,
-    });
-    for (const [action, handler] of Object.entries(props.actionHandlers)) {
-      this.api.addRoute(action, {
-        integration: new WebSocketLambdaIntegration(`${pascal(action)}Integration`, handler),
+    const connectionRoutes = [
+      this.api.addRoute('$disconnect', {
+        integration: new WebSocketLambdaIntegration(
+          'DisconnectIntegration',
+          props.disconnectHandler,
+        ),
+      }),
+      this.api.addRoute('$default', {
+        integration: new WebSocketLambdaIntegration('DefaultIntegration', props.defaultHandler),
         returnResponse: true,
+      }),
+      ...Object.entries(props.actionHandlers).map(([action, handler]) =>
+        this.api.addRoute(action, {
+          integration: new WebSocketLambdaIntegration(`${pascal(action)}Integration`, handler),
+          returnResponse: true,
+        }),
+      ),
+    ];
+    // Acknowledged route by route, never on the API: $connect stays checked.
+    for (const route of connectionRoutes) {
+      Validations.of(route).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason:
+          'WebSocket APIs take an authorizer on $connect only (https://docs.aws.amazon.com/' +
+          'apigateway/latest/developerguide/apigateway-websocket-api-lambda-auth.html). This ' +
+          'route only receives frames of a connection the $connect authorizer admitted; API ' +
+          'Gateway attaches that identity to each of its events, and the handlers act as it ' +
+          'and refuse frames once its token has expired.',
       });
     }
 
@@ -136,6 +153,14 @@ export class RealtimeApi extends Construct {
       ],
     });
     cloudWatchRole.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    Validations.of(cloudWatchRole).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+      reason:
+        "The account's API Gateway CloudWatch role serves every REST and WebSocket API of the " +
+        'account and region, and outlives this stack: scoped to this stack’s log group it would ' +
+        'break the logging of the others. AmazonAPIGatewayPushToCloudWatchLogs is the policy ' +
+        'AWS documents for it and maintains as API Gateway’s logging needs change.',
+    });
     const account = new apigateway.CfnAccount(this, 'Account', {
       cloudWatchRoleArn: cloudWatchRole.roleArn,
     });
@@ -149,8 +174,27 @@ export class RealtimeApi extends Construct {
 
   /** Allows posting to, reading and closing the stage's connections (`@connections`). */
   grantManageConnections(grantee: iam.IGrantable): iam.Grant {
-    return this.stage.grantManagementApiAccess(grantee);
+    const grant = this.stage.grantManagementApiAccess(grantee);
+    const principal: unknown = grantee.grantPrincipal;
+    if (Construct.isConstruct(principal)) acknowledgeConnectionsWildcard(principal, this);
+    return grant;
   }
+}
+
+/** Acknowledges cdk-nag's IAM5 finding on the `@connections/*` grant, and no other wildcard. */
+function acknowledgeConnectionsWildcard(principal: IConstruct, api: RealtimeApi): void {
+  const stack = Stack.of(api);
+  const apiId = stack.getLogicalId(api.api.node.defaultChild as apigwv2.CfnApi);
+  // cdk-nag's rendering of the resource: `<LogicalId>` for a Ref, `<AWS::Region>` for a pseudo parameter.
+  const resource = `arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${apiId}>/${api.stage.stageName}/*/@connections/*`;
+  Validations.of(principal).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::${resource}]`,
+    reason:
+      'Connection ids are assigned by API Gateway at $connect and only known at run time, so ' +
+      'ManageConnections cannot name them. The grant is limited to the @connections of this ' +
+      "API's one stage (any method: post, get and delete of a connection, as " +
+      'WebSocketStage.grantManagementApiAccess grants it).',
+  });
 }
 
 function pascal(name: string): string {

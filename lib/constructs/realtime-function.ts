@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { Duration } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -58,7 +59,8 @@ export interface RealtimeFunctionProps {
  * The project's Lambda function: Node.js 24 on arm64, bundled locally by
  * esbuild into minified ESM with source maps and the AWS SDK v3 inside (its
  * version pinned by package-lock.json and tree-shaken), logging to a log
- * group of its own with a retention.
+ * group of its own with a retention, through a role that may write to that
+ * log group and nowhere else.
  */
 export class RealtimeFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: RealtimeFunctionProps) {
@@ -66,6 +68,24 @@ export class RealtimeFunction extends NodejsFunction {
     // before the function can own children.
     const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+    });
+    // Instead of AWSLambdaBasicExecutionRole, which allows creating and writing
+    // any log group of the account (Resource "*"): the log group exists already,
+    // so the function only needs to write its streams. Inline, so the role
+    // carries it from creation and grants stay in the role's default policy.
+    const role = new iam.Role(scope, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      inlinePolicies: {
+        Logs: new iam.PolicyDocument({
+          statements: [
+            new iam.PolicyStatement({
+              actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+              // The group's Arn attribute ends in ':*', covering its log streams.
+              resources: [logGroup.logGroupArn],
+            }),
+          ],
+        }),
+      },
     });
     super(scope, id, {
       entry: props.entry,
@@ -77,6 +97,7 @@ export class RealtimeFunction extends NodejsFunction {
       memorySize: props.memorySize ?? 256,
       timeout: props.timeout ?? Duration.seconds(15),
       logGroup,
+      role,
       ...(props.description === undefined ? {} : { description: props.description }),
       environment: {
         NODE_OPTIONS: '--enable-source-maps',

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { HANDLER_NAMES, type HandlerName } from '../../lib/realtime-stack.js';
 import {
   actionsOf,
+  functionIdOf,
   logicalIdOf,
   type PolicyStatement,
   renderIntrinsic,
@@ -117,6 +118,34 @@ describe('permissions', () => {
 
   it('lets only the token verifiers read the JWT secret', () => {
     expect(handlersAllowed('secretsmanager:GetSecretValue').sort()).toEqual(VERIFYING.sort());
+  });
+
+  it.each(HANDLER_NAMES)('lets %s write to its own log group and nowhere else', (handler) => {
+    const fn = json.Resources[functionIdOf(stack, handler)]?.Properties ?? {};
+    const logGroup = (fn.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+    expect(json.Resources[roleIdOf(stack, handler)]?.Properties?.Policies).toEqual([
+      {
+        PolicyName: 'Logs',
+        PolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+              Resource: { 'Fn::GetAtt': [logGroup, 'Arn'] },
+            },
+          ],
+        },
+      },
+    ]);
+  });
+
+  it('attaches no AWS managed policy to any function role', () => {
+    for (const handler of HANDLER_NAMES) {
+      const role = json.Resources[roleIdOf(stack, handler)];
+      expect(role?.Type, handler).toBe('AWS::IAM::Role');
+      expect(role?.Properties, handler).not.toHaveProperty('ManagedPolicyArns');
+    }
   });
 
   it('gives the functions that neither post nor touch the table no policy at all', () => {

@@ -53,6 +53,13 @@ describe('the JWT secret', () => {
       });
     });
 
+    it('survives the deletion of the stack and any replacement, so issuers keep their key', () => {
+      generated.template.hasResource('AWS::SecretsManager::Secret', {
+        DeletionPolicy: 'Retain',
+        UpdateReplacePolicy: 'Retain',
+      });
+    });
+
     it('has its ARN output for the token issuers', () => {
       generated.template.hasOutput('JwtSecretArn', { Value: { Ref: secretId() } });
     });
