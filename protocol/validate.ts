@@ -1,3 +1,4 @@
+import { stringifyJson } from './json.js';
 import {
   type Action,
   type ClientRequest,
@@ -51,7 +52,7 @@ export function parseFrame(text: string): ParsedFrame {
 
 /** The UTF-8 byte length of a value's JSON serialization (how `data` is measured). */
 export function serializedSize(value: unknown): number {
-  return utf8Length(JSON.stringify(value));
+  return utf8Length(stringifyJson(value));
 }
 
 /** UTF-8 byte length of a string, without Node or DOM APIs. */

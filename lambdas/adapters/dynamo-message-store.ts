@@ -4,6 +4,7 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { stringifyJson } from '../../protocol/json.js';
 import type { MessageFrame } from '../../protocol/messages.js';
 import type { MessageStore } from '../domain/ports.js';
 import { isLive, LAST_MESSAGE_SK, messageSk, ROOM_HEAD_SK, roomPk } from './table-keys.js';
@@ -45,7 +46,7 @@ export class DynamoMessageStore implements MessageStore {
         Item: {
           pk: roomPk(message.room),
           sk: messageSk(message.seq),
-          frame: JSON.stringify(message),
+          frame: stringifyJson(message),
           expiresAt,
         },
       }),

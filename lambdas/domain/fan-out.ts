@@ -1,3 +1,4 @@
+import { stringifyJson } from '../../protocol/json.js';
 import type { ServerFrame, User } from '../../protocol/messages.js';
 import { forEachBounded } from './concurrency.js';
 import { departConnection } from './departure.js';
@@ -45,7 +46,7 @@ export async function broadcast(
   frame: ServerFrame,
   options: BroadcastOptions = {},
 ): Promise<FanOutReport> {
-  const payload = JSON.stringify(frame);
+  const payload = stringifyJson(frame);
   const pages = options.members ? [options.members] : services.rooms.memberPages(room);
   let delivered = 0;
   let failed = 0;

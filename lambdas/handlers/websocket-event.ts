@@ -1,4 +1,5 @@
 import type { APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
+import { stringifyJson } from '../../protocol/json.js';
 import type { ServerFrame } from '../../protocol/messages.js';
 
 /** A WebSocket route event; the authorizer context is not in @types/aws-lambda's type. */
@@ -18,7 +19,7 @@ export interface RouteResult {
 export function reply(frame: ServerFrame | undefined): RouteResult {
   return frame === undefined
     ? { statusCode: 200 }
-    : { statusCode: 200, body: JSON.stringify(frame) };
+    : { statusCode: 200, body: stringifyJson(frame) };
 }
 
 /** One structured log line; never a token or message content. */

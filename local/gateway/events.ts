@@ -101,7 +101,10 @@ function requestParts(handshake: Handshake) {
     queryStringParameters:
       query.length === 0
         ? undefined
-        : Object.fromEntries(query.map((name) => [name, handshake.query.get(name) ?? ''])),
+        : // API Gateway's v1-format events keep the last value of a repeated parameter.
+          Object.fromEntries(
+            query.map((name) => [name, handshake.query.getAll(name).at(-1) ?? '']),
+          ),
     multiValueQueryStringParameters:
       query.length === 0
         ? undefined

@@ -311,7 +311,7 @@ function selectionPath(expression: string): string[] {
 function identityPresent(sources: readonly string[], handshake: Handshake): boolean {
   return sources.every((source) => {
     const query = /^route\.request\.querystring\.(.+)$/.exec(source);
-    if (query?.[1]) return (handshake.query.get(query[1]) ?? '') !== '';
+    if (query?.[1]) return (handshake.query.getAll(query[1]).at(-1) ?? '') !== '';
     const header = /^route\.request\.header\.(.+)$/.exec(source);
     if (header?.[1]) {
       const name = header[1].toLowerCase();

@@ -61,6 +61,9 @@ export class ExecutionEnvironment {
       stdout: true,
       stderr: true,
       name: source.name,
+      // Lambda's Node runs handlers on a main thread with V8's default stack
+      // (under 1 MB); a worker's default is 4 MB and would hide deep recursion.
+      resourceLimits: { stackSizeMb: 1 },
     });
     forwardLines(this.#worker.stdout, options.log);
     forwardLines(this.#worker.stderr, options.log);

@@ -1,3 +1,4 @@
+import { stringifyJson } from '../../../protocol/json.js';
 import { admit } from '../admission.js';
 import { deliver, prune } from '../fan-out.js';
 import { userOf } from '../identity.js';
@@ -9,7 +10,7 @@ export const direct: RequestHandler<'direct'> = async (services, caller, request
   requireDataWithin(services, request.data);
   await admit(services, caller);
   const targets = await services.connections.listByUser(request.to);
-  const payload = JSON.stringify({
+  const payload = stringifyJson({
     type: 'direct',
     from: userOf(caller.identity),
     data: request.data,

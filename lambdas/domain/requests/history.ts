@@ -1,3 +1,4 @@
+import { stringifyJson } from '../../../protocol/json.js';
 import { LIMITS, type MessageFrame } from '../../../protocol/messages.js';
 import { utf8Length } from '../../../protocol/validate.js';
 import { admit, requireMember, requireRoomAllowed } from '../admission.js';
@@ -27,7 +28,7 @@ function fitInOneFrame(messages: readonly MessageFrame[]) {
   let used = 0;
   const fitting: MessageFrame[] = [];
   for (const message of messages) {
-    used += utf8Length(JSON.stringify(message)) + 1;
+    used += utf8Length(stringifyJson(message)) + 1;
     if (used > budget) return { messages: fitting, truncated: true };
     fitting.push(message);
   }
