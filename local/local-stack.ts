@@ -56,6 +56,8 @@ export interface LocalStack {
   readonly callbackUrl: string;
   readonly port: number;
   readonly engine: EngineName;
+  /** The embedded DynamoDB's endpoint (what the functions' AWS_ENDPOINT_URL_DYNAMODB points at). */
+  readonly dynamoEndpoint: string;
   /** The HS256 secret the local stack verifies tokens with. */
   readonly secret: string;
   readonly model: StackModel;
@@ -176,6 +178,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       callbackUrl,
       port,
       engine: dynamo.name,
+      dynamoEndpoint: dynamo.endpoint,
       secret,
       get model() {
         return model;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { decodeJwt } from 'jose';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { useLocalStack } from '../integration/support/local-stack-fixture.js';
 import { mintToken, nowSeconds, unsignedToken } from '../integration/support/tokens.js';
 import { sleep, type TestClient, WAIT_MS } from '../integration/support/ws-client.js';
@@ -9,22 +9,6 @@ import { FrameOracle, type KnownConnection, UNASKED } from './support/frame-orac
 import { frameArbitrary } from './support/frames.js';
 import { expectOnlyWhatWasDone } from './support/table-invariants.js';
 import { scanTable } from './support/table-scan.js';
-
-// The local stack does not expose its DynamoDB endpoint (the functions get it as
-// AWS_ENDPOINT_URL_DYNAMODB in their worker threads' environment), so the engine's
-// start is observed on its way through; nothing about it changes.
-const dynamo = vi.hoisted(() => ({ endpoints: [] as string[] }));
-vi.mock(import('../../local/dynamo/engine.js'), async (importOriginal) => {
-  const actual = await importOriginal();
-  return {
-    ...actual,
-    startDynamo: async (...args: Parameters<typeof actual.startDynamo>) => {
-      const engine = await actual.startDynamo(...args);
-      dynamo.endpoints.push(engine.endpoint);
-      return engine;
-    },
-  };
-});
 
 /** Replays a run: `FUZZ_SEED=<seed> vitest run test/security/fuzz.test.ts`; FUZZ_RUNS for more. */
 const SEED = Number(process.env.FUZZ_SEED ?? 20_240_605);
@@ -192,8 +176,7 @@ describe('arbitrary frames at every route, on dynalite', () => {
     await observer.expectNothing();
     expect(observer.frames.map((received) => received.type)).toEqual(['joined']);
 
-    const [endpoint] = dynamo.endpoints;
-    if (endpoint === undefined) throw new Error('the DynamoDB endpoint was not observed');
+    const endpoint = local.stack.dynamoEndpoint;
     const items = await scanTable(endpoint, local.stack.model.tables[0]?.logicalId ?? '');
     expectOnlyWhatWasDone(
       items,

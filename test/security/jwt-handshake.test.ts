@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UnsecuredJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { userPk } from '../../lambdas/adapters/table-keys.js';
 import { synthesizeApp } from '../../lib/realtime-app.js';
 import { useLocalStack } from '../integration/support/local-stack-fixture.js';
@@ -23,22 +23,6 @@ import {
   withSignature,
 } from './support/jwt-forge.js';
 import { scanTable } from './support/table-scan.js';
-
-// The local stack does not expose its DynamoDB endpoint (the functions get it as
-// AWS_ENDPOINT_URL_DYNAMODB in their worker threads' environment), so the engine's
-// start is observed on its way through; nothing about it changes.
-const dynamo = vi.hoisted(() => ({ endpoints: [] as string[] }));
-vi.mock(import('../../local/dynamo/engine.js'), async (importOriginal) => {
-  const actual = await importOriginal();
-  return {
-    ...actual,
-    startDynamo: async (...args: Parameters<typeof actual.startDynamo>) => {
-      const engine = await actual.startDynamo(...args);
-      dynamo.endpoints.push(engine.endpoint);
-      return engine;
-    },
-  };
-});
 
 const ISSUER = 'https://issuer.example';
 const AUDIENCE = 'realtime';
@@ -340,8 +324,7 @@ describe('the handshake under a JWT attack matrix, on dynalite', () => {
 
   /** Connection records of `userId` in the table. */
   async function recordsOf(userId: string) {
-    const [endpoint] = dynamo.endpoints;
-    if (endpoint === undefined) throw new Error('the DynamoDB endpoint was not observed');
+    const endpoint = local.stack.dynamoEndpoint;
     const table = local.stack.model.tables[0]?.logicalId ?? '';
     return (await scanTable(endpoint, table)).filter((item) => item.pk === userPk(userId));
   }
