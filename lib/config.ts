@@ -20,6 +20,7 @@ export type TokenKeys =
  */
 export interface LimitSettings {
   readonly maxConnectionsPerUser?: number;
+  readonly maxRoomsPerConnection?: number;
   readonly maxDataBytes?: number;
   readonly rateLimitPerSecond?: number;
   readonly historyTtlHours?: number;
@@ -114,6 +115,10 @@ export function readConfig(node: Node, env: ConfigEnv = process.env): RealtimeCo
       ...defined(
         'maxConnectionsPerUser',
         optional(read, 'MAX_CONNECTIONS_PER_USER', positiveInteger),
+      ),
+      ...defined(
+        'maxRoomsPerConnection',
+        optional(read, 'MAX_ROOMS_PER_CONNECTION', positiveInteger),
       ),
       ...defined('maxDataBytes', optional(read, 'MAX_DATA_BYTES', positiveInteger)),
       ...defined('rateLimitPerSecond', optional(read, 'RATE_LIMIT_PER_SECOND', positiveNumber)),

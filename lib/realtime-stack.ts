@@ -209,6 +209,7 @@ function jwtSecret(scope: Construct, config: RealtimeConfig): secretsmanager.ISe
 function limitsEnvironment(limits: LimitSettings): Record<string, string> {
   const entries: [string, number | undefined][] = [
     ['MAX_CONNECTIONS_PER_USER', limits.maxConnectionsPerUser],
+    ['MAX_ROOMS_PER_CONNECTION', limits.maxRoomsPerConnection],
     ['MAX_DATA_BYTES', limits.maxDataBytes],
     ['RATE_LIMIT_PER_SECOND', limits.rateLimitPerSecond],
     ['HISTORY_TTL_HOURS', limits.historyTtlHours],

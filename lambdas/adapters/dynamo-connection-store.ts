@@ -196,6 +196,12 @@ export class DynamoConnectionStore implements ConnectionStore {
       others.push('ADD #rooms :room');
       names['#rooms'] = 'rooms';
       values[':room'] = new Set([change.joinRoom]);
+      // Joining again a room already joined succeeds at the limit too.
+      conditions.push(
+        '(attribute_not_exists(#rooms) OR size(#rooms) < :maxRooms OR contains(#rooms, :roomName))',
+      );
+      values[':maxRooms'] = change.maxRooms;
+      values[':roomName'] = change.joinRoom;
     } else if (change && 'leaveRoom' in change) {
       others.push('DELETE #rooms :room');
       names['#rooms'] = 'rooms';
@@ -242,6 +248,15 @@ export class DynamoConnectionStore implements ConnectionStore {
     const nowUs = request.now * 1000;
     this.remember(request.key.connectionId, tat);
     if (tat > nowUs + this.toleranceUs) return { kind: 'rate_limited' };
+    const change = request.change;
+    if (
+      change !== undefined &&
+      'joinRoom' in change &&
+      !item.rooms?.has(change.joinRoom) &&
+      (item.rooms?.size ?? 0) >= change.maxRooms
+    ) {
+      return { kind: 'room_limit' };
+    }
     return { kind: 'retry', variant: tat <= nowUs ? 'idle' : 'busy' };
   }
 

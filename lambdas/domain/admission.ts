@@ -39,6 +39,13 @@ export async function admit(
       throw new ProtocolError('token_expired', 'The token has expired; renew it with auth.');
     case 'rate_limited':
       throw new ProtocolError('rate_limited', 'Too many requests; slow down.');
+    case 'room_limit':
+      // PROTOCOL.md has no code of its own for this limit: it is a join the
+      // server does not allow, which is what `forbidden` means to clients.
+      throw new ProtocolError(
+        'forbidden',
+        `A connection may be in at most ${services.limits.maxRoomsPerConnection} rooms; leave one first.`,
+      );
     case 'gone':
       // The record was pruned or never written: nothing this connection can fix in place.
       throw new ProtocolError('internal', 'This connection is no longer registered; reconnect.');

@@ -29,7 +29,8 @@ export interface ConnectionState {
 
 /** A change made by the same write that admits a request. */
 export type AdmissionChange =
-  | { readonly joinRoom: string }
+  /** Joins `joinRoom` unless the connection is already in `maxRooms` other rooms. */
+  | { readonly joinRoom: string; readonly maxRooms: number }
   | { readonly leaveRoom: string }
   | { readonly renewExp: number };
 
@@ -50,7 +51,9 @@ export type AdmitOutcome =
   | { readonly kind: 'admitted'; readonly connection: ConnectionState }
   | { readonly kind: 'gone' }
   | { readonly kind: 'token_expired' }
-  | { readonly kind: 'rate_limited' };
+  | { readonly kind: 'rate_limited' }
+  /** A `joinRoom` change would exceed its `maxRooms`. */
+  | { readonly kind: 'room_limit' };
 
 /** Open connections and their per-connection state. */
 export interface ConnectionStore {

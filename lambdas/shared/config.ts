@@ -18,6 +18,8 @@ export interface JwtConfig {
 /** Limits of PROTOCOL.md section 7. */
 export interface Limits {
   readonly maxConnectionsPerUser: number;
+  /** Rooms one connection may be in at once; `join` beyond it is `forbidden`. */
+  readonly maxRoomsPerConnection: number;
   readonly maxDataBytes: number;
   readonly rateLimitPerSecond: number;
   readonly historyTtlHours: number;
@@ -25,6 +27,7 @@ export interface Limits {
 
 export const DEFAULT_LIMITS: Limits = {
   maxConnectionsPerUser: 10,
+  maxRoomsPerConnection: 100,
   maxDataBytes: 16_384,
   rateLimitPerSecond: 10,
   historyTtlHours: 24,
@@ -50,6 +53,11 @@ export function readLimits(env: Env = process.env): Limits {
       env,
       'MAX_CONNECTIONS_PER_USER',
       DEFAULT_LIMITS.maxConnectionsPerUser,
+    ),
+    maxRoomsPerConnection: positive(
+      env,
+      'MAX_ROOMS_PER_CONNECTION',
+      DEFAULT_LIMITS.maxRoomsPerConnection,
     ),
     maxDataBytes: positive(env, 'MAX_DATA_BYTES', DEFAULT_LIMITS.maxDataBytes),
     rateLimitPerSecond: positive(env, 'RATE_LIMIT_PER_SECOND', DEFAULT_LIMITS.rateLimitPerSecond),

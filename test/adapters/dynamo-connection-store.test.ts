@@ -29,6 +29,8 @@ const IDLE_CONDITION =
   'attribute_exists(pk) AND expiresAt > :nowSec AND (attribute_not_exists(#tat) OR #tat <= :now)';
 const BUSY_CONDITION =
   'attribute_exists(pk) AND expiresAt > :nowSec AND #tat > :now AND #tat <= :limit';
+const ROOM_LIMIT_CONDITION =
+  '(attribute_not_exists(#rooms) OR size(#rooms) < :maxRooms OR contains(#rooms, :roomName))';
 
 const documentClient = DynamoDBDocumentClient.from(
   new DynamoDBClient({
@@ -46,14 +48,16 @@ function conditionFailed(item?: {
   tat?: number;
   expiresAt?: number;
   renewedExp?: number;
+  rooms?: ReadonlySet<string>;
 }): ConditionalCheckFailedException {
-  const raw: Record<string, { S: string } | { N: string }> = {
+  const raw: Record<string, { S: string } | { N: string } | { SS: string[] }> = {
     pk: { S: DB_KEY.pk },
     sk: { S: DB_KEY.sk },
   };
   if (item?.tat !== undefined) raw.tat = { N: String(item.tat) };
   if (item?.expiresAt !== undefined) raw.expiresAt = { N: String(item.expiresAt) };
   if (item?.renewedExp !== undefined) raw.renewedExp = { N: String(item.renewedExp) };
+  if (item?.rooms !== undefined) raw.rooms = { SS: [...item.rooms] };
   return new ConditionalCheckFailedException({
     message: 'The conditional request failed',
     $metadata: {},
@@ -190,22 +194,64 @@ describe('DynamoConnectionStore.admit', () => {
       Attributes: { tat: NOW_US + 100_000, expiresAt: LIVE_EXP, rooms: new Set(['lobby', 'r1']) },
     });
 
-    const outcome = await newStore().admit({ key: KEY, now: NOW, change: { joinRoom: 'r1' } });
+    const outcome = await newStore().admit({
+      key: KEY,
+      now: NOW,
+      change: { joinRoom: 'r1', maxRooms: 3 },
+    });
 
     expect(outcome).toEqual({ kind: 'admitted', connection: { rooms: new Set(['lobby', 'r1']) } });
     expect(updateInputs()).toHaveLength(1);
     expect(updateInputs()[0]).toMatchObject({
       Key: DB_KEY,
       UpdateExpression: 'SET #tat = :next ADD #rooms :room',
-      ConditionExpression: IDLE_CONDITION,
+      ConditionExpression: `${IDLE_CONDITION} AND ${ROOM_LIMIT_CONDITION}`,
       ExpressionAttributeNames: { '#tat': 'tat', '#rooms': 'rooms' },
       ExpressionAttributeValues: {
         ':now': NOW_US,
         ':nowSec': NOW_SEC,
         ':next': NOW_US + 100_000,
         ':room': new Set(['r1']),
+        ':maxRooms': 3,
+        ':roomName': 'r1',
       },
     });
+  });
+
+  it('refuses a join beyond the room limit in the same write, with no second write', async () => {
+    ddb
+      .on(UpdateCommand)
+      .rejects(
+        conditionFailed({ tat: NOW_US - 1, expiresAt: LIVE_EXP, rooms: new Set(['a', 'b', 'c']) }),
+      );
+
+    const outcome = await newStore().admit({
+      key: KEY,
+      now: NOW,
+      change: { joinRoom: 'r1', maxRooms: 3 },
+    });
+
+    expect(outcome).toEqual({ kind: 'room_limit' });
+    expect(updateInputs()).toHaveLength(1);
+    expect(ddb.commandCalls(GetCommand)).toHaveLength(0);
+  });
+
+  it('reports the rate limit before the room limit, as PROTOCOL.md orders them', async () => {
+    ddb.on(UpdateCommand).rejects(
+      conditionFailed({
+        tat: NOW_US + 1901_000,
+        expiresAt: LIVE_EXP,
+        rooms: new Set(['a', 'b', 'c']),
+      }),
+    );
+
+    const outcome = await newStore().admit({
+      key: KEY,
+      now: NOW,
+      change: { joinRoom: 'r1', maxRooms: 3 },
+    });
+
+    expect(outcome).toEqual({ kind: 'rate_limited' });
   });
 
   it('deletes a left room in the same write that admits the request', async () => {
@@ -263,17 +309,21 @@ describe('DynamoConnectionStore.admit', () => {
         Attributes: { tat: NOW_US + 600_000, expiresAt: LIVE_EXP, rooms: new Set(['lobby']) },
       });
 
-    const outcome = await newStore().admit({ key: KEY, now: NOW, change: { joinRoom: 'lobby' } });
+    const outcome = await newStore().admit({
+      key: KEY,
+      now: NOW,
+      change: { joinRoom: 'lobby', maxRooms: 3 },
+    });
 
     expect(outcome).toEqual({ kind: 'admitted', connection: { rooms: new Set(['lobby']) } });
     const inputs = updateInputs();
     expect(inputs).toHaveLength(2);
-    expect(inputs[0]?.ConditionExpression).toBe(IDLE_CONDITION);
+    expect(inputs[0]?.ConditionExpression).toBe(`${IDLE_CONDITION} AND ${ROOM_LIMIT_CONDITION}`);
     expect(inputs[1]).toEqual({
       TableName: TABLE,
       Key: DB_KEY,
       UpdateExpression: 'SET #tat = #tat + :interval ADD #rooms :room',
-      ConditionExpression: BUSY_CONDITION,
+      ConditionExpression: `${BUSY_CONDITION} AND ${ROOM_LIMIT_CONDITION}`,
       ExpressionAttributeNames: { '#tat': 'tat', '#rooms': 'rooms' },
       ExpressionAttributeValues: {
         ':now': NOW_US,
@@ -281,6 +331,8 @@ describe('DynamoConnectionStore.admit', () => {
         ':limit': NOW_US + 1900_000,
         ':interval': 100_000,
         ':room': new Set(['lobby']),
+        ':maxRooms': 3,
+        ':roomName': 'lobby',
       },
       ReturnValues: 'ALL_NEW',
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -291,7 +343,11 @@ describe('DynamoConnectionStore.admit', () => {
   it('rate-limits without another write when the stored tat is beyond the tolerance', async () => {
     ddb.on(UpdateCommand).rejects(conditionFailed({ tat: NOW_US + 1901_000, expiresAt: LIVE_EXP }));
 
-    const outcome = await newStore().admit({ key: KEY, now: NOW, change: { joinRoom: 'r1' } });
+    const outcome = await newStore().admit({
+      key: KEY,
+      now: NOW,
+      change: { joinRoom: 'r1', maxRooms: 3 },
+    });
 
     expect(outcome).toEqual({ kind: 'rate_limited' });
     expect(updateInputs()).toHaveLength(1);

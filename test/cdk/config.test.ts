@@ -50,6 +50,7 @@ describe('the configuration', () => {
     const synthesized = synthStack();
     for (const name of [
       'MAX_CONNECTIONS_PER_USER',
+      'MAX_ROOMS_PER_CONNECTION',
       'MAX_DATA_BYTES',
       'RATE_LIMIT_PER_SECOND',
       'HISTORY_TTL_HOURS',
@@ -62,6 +63,7 @@ describe('the configuration', () => {
     const synthesized = synthStack({
       context: {
         MAX_CONNECTIONS_PER_USER: '3',
+        MAX_ROOMS_PER_CONNECTION: '5',
         MAX_DATA_BYTES: '4096',
         RATE_LIMIT_PER_SECOND: '20',
         HISTORY_TTL_HOURS: '48',
@@ -70,6 +72,7 @@ describe('the configuration', () => {
     const env = environmentOf(synthesized.template, functionIdOf(synthesized.stack, 'send'));
     expect(env).toMatchObject({
       MAX_CONNECTIONS_PER_USER: '3',
+      MAX_ROOMS_PER_CONNECTION: '5',
       MAX_DATA_BYTES: '4096',
       RATE_LIMIT_PER_SECOND: '20',
       HISTORY_TTL_HOURS: '48',
@@ -100,6 +103,7 @@ describe('the configuration', () => {
     ['MAX_CONNECTIONS_PER_USER', 'ten'],
     ['MAX_CONNECTIONS_PER_USER', '0'],
     ['MAX_CONNECTIONS_PER_USER', '2.5'],
+    ['MAX_ROOMS_PER_CONNECTION', '0'],
     ['MAX_DATA_BYTES', '-1'],
     ['RATE_LIMIT_PER_SECOND', 'Infinity'],
     ['HISTORY_TTL_HOURS', '0'],

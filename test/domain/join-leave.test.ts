@@ -33,6 +33,27 @@ describe('join', () => {
     expect(reply && 'members' in reply && reply.members).toHaveLength(2);
   });
 
+  it('refuses a join beyond MAX_ROOMS_PER_CONNECTION with forbidden, adding nothing, and joins again after a leave', async () => {
+    const capped = fakeServices({ maxRoomsPerConnection: 2 });
+    const alice = await connect(capped, callerOf('alice', 'a1'));
+    await join(capped.services, alice, { action: 'join', room: 'r1' });
+    await join(capped.services, alice, { action: 'join', room: 'r2' });
+
+    const refused = join(capped.services, alice, { action: 'join', id: 'j3', room: 'r3' });
+
+    await expect(refused).rejects.toMatchObject({ code: 'forbidden' });
+    expect(capped.connections.records.get('a1')?.rooms).toEqual(new Set(['r1', 'r2']));
+    expect((await capped.rooms.snapshot('r3')).members).toEqual([]);
+    // Joining a room already joined is not a new room.
+    await expect(
+      join(capped.services, alice, { action: 'join', room: 'r2' }),
+    ).resolves.toMatchObject({ type: 'joined' });
+    await leave(capped.services, alice, { action: 'leave', room: 'r1' });
+    await expect(
+      join(capped.services, alice, { action: 'join', room: 'r3' }),
+    ).resolves.toMatchObject({ type: 'joined' });
+  });
+
   it('announces a user to the others only on its first connection in the room', async () => {
     const bob = await connect(world, callerOf('bob', 'b1'));
     const alice1 = await connect(world, callerOf('alice', 'a1'));

@@ -28,6 +28,7 @@ function synthesizeWithLimits(): string {
       // loaded machine, so exact counts hold however the burst's frames are spread.
       RATE_LIMIT_PER_SECOND: '1',
       MAX_CONNECTIONS_PER_USER: '3',
+      MAX_ROOMS_PER_CONNECTION: '2',
       MAX_DATA_BYTES: '1024',
       ALLOWED_ORIGINS: ALLOWED_ORIGIN,
     },
@@ -190,6 +191,37 @@ describe('limits set at synthesis, on dynalite', () => {
       );
       expect((await again.request({ action: 'ping' })).type).toBe('pong');
       expect(await local.refusal(token)).toBe(status);
+    });
+  });
+
+  describe('MAX_ROOMS_PER_CONNECTION 2', () => {
+    it('refuses a 3rd room with forbidden and no presence, and accepts it after a leave', async () => {
+      const [r1, r2, r3] = [fresh('r1'), fresh('r2'), fresh('r3')];
+      const observer = await local.joined(fresh('observer'), r3);
+      const alice = fresh('alice');
+      const a1 = await local.connect(alice);
+      expect((await a1.request({ action: 'join', room: r1 })).type).toBe('joined');
+      expect((await a1.request({ action: 'join', room: r2 })).type).toBe('joined');
+      // Each request below waits out the 1-a-second rate limit first.
+      await sleep(1_100);
+
+      expect(await a1.request({ action: 'join', room: r3 })).toMatchObject({
+        type: 'error',
+        code: 'forbidden',
+      });
+      await sleep(1_100);
+      // Already in r2: joining it again is not a third room.
+      expect((await a1.request({ action: 'join', room: r2 })).type).toBe('joined');
+      await sleep(1_100);
+      expect((await a1.request({ action: 'leave', room: r1 })).type).toBe('left');
+      await sleep(1_100);
+      expect(await a1.request({ action: 'join', room: r3 })).toMatchObject({
+        type: 'joined',
+        members: expect.arrayContaining([expect.objectContaining({ userId: alice })]),
+      });
+      // The observer heard one join: the accepted one, not the refused one.
+      await observer.nextOfType('presence', { event: 'join' });
+      await observer.expectNothing(300);
     });
   });
 

@@ -53,9 +53,17 @@ export class FakeConnections implements ConnectionStore {
       return { kind: 'token_expired' };
     }
     if (this.throttled.has(record.connectionId)) return { kind: 'rate_limited' };
+    const change = request.change;
+    if (
+      change &&
+      'joinRoom' in change &&
+      !record.rooms.has(change.joinRoom) &&
+      record.rooms.size >= change.maxRooms
+    ) {
+      return { kind: 'room_limit' };
+    }
     this.admissions++;
     record.opened = true;
-    const change = request.change;
     if (change && 'joinRoom' in change) record.rooms.add(change.joinRoom);
     if (change && 'leaveRoom' in change) record.rooms.delete(change.leaveRoom);
     if (change && 'renewExp' in change) record.renewedExp = change.renewExp;

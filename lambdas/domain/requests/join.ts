@@ -9,7 +9,11 @@ export const join: RequestHandler<'join'> = async (services, caller, request) =>
   const { room } = request;
   const allowed = roomAllowed(caller.identity.rooms, room);
   // The rate limit counts forbidden requests too, and outranks `forbidden` (section 6).
-  await admit(services, caller, allowed ? { change: { joinRoom: room } } : {});
+  await admit(
+    services,
+    caller,
+    allowed ? { change: { joinRoom: room, maxRooms: services.limits.maxRoomsPerConnection } } : {},
+  );
   requireRoomAllowed(caller, room);
   const user = userOf(caller.identity);
   const { firstOfUser } = await services.rooms.addConnection(room, user, caller.connectionId);
