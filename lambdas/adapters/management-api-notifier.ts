@@ -7,8 +7,11 @@ import {
 import type { Delivery, Notifier } from '../domain/ports.js';
 import { type RetryPolicy, withRetry } from './retry.js';
 
-/** Retries of throttled or failed posts; small, because a fan-out waits for its slowest post. */
-export const POST_RETRY: RetryPolicy = { attempts: 4, baseDelayMs: 50, maxDelayMs: 800 };
+/**
+ * Retries of throttled or failed posts: at most 1.55 s of backoff in all,
+ * because a fan-out waits for its slowest post (the deadline bounds it too).
+ */
+export const POST_RETRY: RetryPolicy = { attempts: 6, baseDelayMs: 50, maxDelayMs: 800 };
 
 /**
  * Posts frames with API Gateway's `PostToConnection`. A connection that is gone

@@ -4,11 +4,27 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoConnectionStore } from '../adapters/dynamo-connection-store.js';
 import { DynamoMessageStore } from '../adapters/dynamo-message-store.js';
 import { DynamoRoomStore } from '../adapters/dynamo-room-store.js';
-import { ManagementApiNotifier } from '../adapters/management-api-notifier.js';
+import { ManagementApiNotifier, POST_RETRY } from '../adapters/management-api-notifier.js';
+import type { RetryPolicy } from '../adapters/retry.js';
+import { PolicyRetryStrategy } from '../adapters/sdk-retry-strategy.js';
 import type { Notifier, Services } from '../domain/ports.js';
 import { readLimits, required } from '../shared/config.js';
+import { invocationDeadline } from '../shared/invocation-deadline.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * DynamoDB's retries: more than the SDK's default 3 attempts, because a
+ * request that fails answers `internal`, but never past the invocation's
+ * deadline. Full jitter from 25 ms (the SDK's own base for DynamoDB was 50 ms
+ * in v2; throttling clears within a few hundred ms of backing off).
+ */
+export const DYNAMO_RETRY: RetryPolicy = {
+  attempts: 8,
+  baseDelayMs: 25,
+  maxDelayMs: 1_000,
+  deadline: invocationDeadline,
+};
 
 /** Keep-alive sockets shared by a fan-out's posts; more than the fan-out's concurrency. */
 const AGENT = { keepAlive: true, maxSockets: 64 };
@@ -22,7 +38,12 @@ const AGENT = { keepAlive: true, maxSockets: 64 };
 export function createServices(env: Env, notifier: Notifier = noNotifier): Services {
   const tableName = required(env, 'TABLE_NAME');
   const limits = readLimits(env);
-  const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+  const dynamo = new DynamoDBClient({
+    retryStrategy: new PolicyRetryStrategy(DYNAMO_RETRY),
+    // A request that hangs becomes a transient error and is retried.
+    requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 },
+  });
+  const documents = DynamoDBDocumentClient.from(dynamo, {
     marshallOptions: { removeUndefinedValues: true },
   });
   return {
@@ -50,7 +71,7 @@ export function createNotifier(env: Env): ManagementApiNotifier {
       requestTimeout: 5_000,
     },
   });
-  return new ManagementApiNotifier(client);
+  return new ManagementApiNotifier(client, { ...POST_RETRY, deadline: invocationDeadline });
 }
 
 /** For functions that never post: using it is a wiring defect. */

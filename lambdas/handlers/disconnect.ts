@@ -1,12 +1,14 @@
 import { closeConnection } from '../domain/connection-lifecycle.js';
 import { identityFromContext } from '../domain/identity.js';
 import type { Services } from '../domain/ports.js';
+import { type InvocationContext, startInvocation } from '../shared/invocation-deadline.js';
 import { createNotifier, createServices } from './clients.js';
 import { log, type RouteResult, type WebSocketEvent } from './websocket-event.js';
 
 /** The `$disconnect` integration: best-effort in AWS, so every step tolerates repeats. */
 export function createDisconnectHandler(services: Services) {
-  return async (event: WebSocketEvent): Promise<RouteResult> => {
+  return async (event: WebSocketEvent, context?: InvocationContext): Promise<RouteResult> => {
+    startInvocation(context);
     const { connectionId, requestId } = event.requestContext;
     const identity = identityFromContext(event.requestContext.authorizer);
     if (identity === undefined) {

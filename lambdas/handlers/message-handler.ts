@@ -5,6 +5,7 @@ import { identityFromContext } from '../domain/identity.js';
 import type { Services } from '../domain/ports.js';
 import type { RequestHandler } from '../domain/requests/request-handler.js';
 import { INTERNAL_MESSAGE, ProtocolError } from '../shared/errors.js';
+import { type InvocationContext, startInvocation } from '../shared/invocation-deadline.js';
 import { log, type RouteResult, reply, type WebSocketEvent } from './websocket-event.js';
 
 /**
@@ -16,8 +17,9 @@ export function createMessageHandler<A extends Action>(
   action: A,
   run: RequestHandler<A>,
   services: Services,
-): (event: WebSocketEvent) => Promise<RouteResult> {
-  return async (event) => {
+): (event: WebSocketEvent, context?: InvocationContext) => Promise<RouteResult> {
+  return async (event, context) => {
+    startInvocation(context);
     const { connectionId, requestId } = event.requestContext;
     const parsed = parseFrame(event.body ?? '');
     if (!parsed.ok)
