@@ -24,6 +24,10 @@ import {
   connectionSk,
   epochSeconds,
   isLive,
+  SWEEP_INDEX,
+  SWEEP_SHARDS,
+  sweepShardKey,
+  sweepShardOf,
   userPk,
 } from './table-keys.js';
 
@@ -89,6 +93,7 @@ export class DynamoConnectionStore implements ConnectionStore {
           name: connection.name,
           connectedAt: connection.connectedAt,
           expiresAt: epochSeconds(connection.connectedAt) + CONNECTION_TTL_S,
+          sweepShard: sweepShardKey(sweepShardOf(connection.connectionId)),
         },
       }),
     );
@@ -118,6 +123,29 @@ export class DynamoConnectionStore implements ConnectionStore {
       startKey = page.LastEvaluatedKey;
     } while (startKey);
     return found;
+  }
+
+  readonly sweepShards = SWEEP_SHARDS;
+
+  async *sweepPages(shard: number, connectedBefore: number): AsyncIterable<OpenConnection[]> {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: SWEEP_INDEX,
+          KeyConditionExpression: 'sweepShard = :shard AND connectedAt < :before',
+          ExpressionAttributeValues: { ':shard': sweepShardKey(shard), ':before': connectedBefore },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      yield ((page.Items ?? []) as ConnectionItem[]).map((item) => ({
+        userId: item.userId,
+        connectionId: item.connectionId,
+        name: item.name,
+      }));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
   }
 
   async admit(request: AdmitRequest): Promise<AdmitOutcome> {

@@ -1,5 +1,6 @@
 import {
   type ApiGatewayManagementApiClient,
+  GetConnectionCommand,
   GoneException,
   LimitExceededException,
   PostToConnectionCommand,
@@ -31,19 +32,32 @@ export class ManagementApiNotifier implements Notifier {
   ) {}
 
   async post(connectionId: string, payload: string): Promise<Delivery> {
+    const outcome = await this.call(
+      new PostToConnectionCommand({ ConnectionId: connectionId, Data: payload }),
+    );
+    return outcome === 'gone' ? 'gone' : 'delivered';
+  }
+
+  async probe(connectionId: string): Promise<'live' | 'gone'> {
+    const outcome = await this.call(new GetConnectionCommand({ ConnectionId: connectionId }));
+    return outcome === 'gone' ? 'gone' : 'live';
+  }
+
+  /** Sends a command with retries; a 410 is an answer, not an error. */
+  private async call(
+    command: PostToConnectionCommand | GetConnectionCommand,
+  ): Promise<'done' | 'gone'> {
     try {
       await withRetry(
-        () =>
-          this.client.send(
-            new PostToConnectionCommand({ ConnectionId: connectionId, Data: payload }),
-          ),
+        // The union of commands has no single `send` overload.
+        () => this.client.send(command as PostToConnectionCommand),
         isRetryablePostError,
         this.policy,
         () => {
           this.retries++;
         },
       );
-      return 'delivered';
+      return 'done';
     } catch (error) {
       if (isGone(error)) return 'gone';
       throw error;

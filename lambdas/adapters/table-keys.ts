@@ -12,12 +12,32 @@
  * (connection limit, `direct`) and the authorizer context gives the key. The
  * room head (holding the seq counter) sorts right before the memberships, so
  * one Query with `begins_with(sk, "member")` reads the members and the seq together.
+ *
+ * One sparse index, `bySweepShard`, holds only connection records: partition
+ * `sweepShard` (`sweep#<0..15>`, from the connection id), sort `connectedAt`.
+ * The sweeper lists every connection through it without a Scan; the shards
+ * keep any one index partition under DynamoDB's per-partition write rate.
  */
 export const TTL_ATTRIBUTE = 'expiresAt';
 
 export const userPk = (userId: string) => `user#${userId}`;
 export const connectionSk = (connectionId: string) => `conn#${connectionId}`;
 export const CONNECTION_SK_PREFIX = 'conn#';
+
+export const SWEEP_INDEX = 'bySweepShard';
+export const SWEEP_SHARD_ATTRIBUTE = 'sweepShard';
+export const SWEEP_SHARDS = 16;
+export const sweepShardKey = (shard: number) => `sweep#${shard}`;
+
+/** The shard of a connection: FNV-1a of its id, so connections spread evenly. */
+export function sweepShardOf(connectionId: string): number {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < connectionId.length; index++) {
+    hash ^= connectionId.charCodeAt(index);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % SWEEP_SHARDS;
+}
 
 export const roomPk = (room: string) => `room#${room}`;
 export const ROOM_HEAD_SK = 'member';

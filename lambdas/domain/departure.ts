@@ -1,6 +1,6 @@
 import type { User } from '../../protocol/messages.js';
 import { announcesAt, broadcast } from './fan-out.js';
-import type { ConnectionKey, Services } from './ports.js';
+import type { ConnectionKey, Removal, Services } from './ports.js';
 
 /** How a departure is made. */
 export interface DepartureOptions {
@@ -16,19 +16,20 @@ export interface DepartureOptions {
  * Removes a connection and its memberships, announcing a presence leave in each
  * room where it was the user's last connection. Used by `$disconnect` and by
  * pruning; safe to repeat, since every step tolerates records already gone.
+ * Returns what happened to the connection record.
  */
 export async function departConnection(
   services: Services,
   key: ConnectionKey,
   user: User,
   options: DepartureOptions = {},
-): Promise<void> {
+): Promise<Removal['kind']> {
   const depth = options.depth ?? 0;
   const removal = await services.connections.remove(
     key,
     options.connectedBefore === undefined ? {} : { connectedBefore: options.connectedBefore },
   );
-  if (removal.kind === 'recent') return;
+  if (removal.kind === 'recent') return removal.kind;
   const joined = removal.kind === 'removed' ? removal.rooms : [];
   const rooms = new Set([...joined, ...(options.alsoRooms ?? [])]);
   for (const room of rooms) {
@@ -46,4 +47,5 @@ export async function departConnection(
       );
     }
   }
+  return removal.kind;
 }

@@ -71,6 +71,13 @@ export interface ConnectionStore {
    * `connectedBefore` (ms), a record connected at or after it is left in place.
    */
   remove(key: ConnectionKey, options?: { connectedBefore?: number }): Promise<Removal>;
+  /** How many shards `sweepPages` spreads the connections over. */
+  readonly sweepShards: number;
+  /**
+   * The connections of one sweep shard that connected before `connectedBefore`
+   * (ms), page by page, through an index (never a Scan). Eventually consistent.
+   */
+  sweepPages(shard: number, connectedBefore: number): AsyncIterable<readonly OpenConnection[]>;
 }
 
 /** What removing a connection record did. */
@@ -123,6 +130,8 @@ export type Delivery = 'delivered' | 'gone';
 export interface Notifier {
   /** Posts one serialized frame; resolves `gone` when the connection no longer exists. */
   post(connectionId: string, payload: string): Promise<Delivery>;
+  /** Asks API Gateway whether the connection is open (`GetConnection`), sending nothing. */
+  probe(connectionId: string): Promise<'live' | 'gone'>;
 }
 
 /** A verified token's identity claims. */

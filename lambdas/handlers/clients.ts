@@ -75,7 +75,6 @@ export function createNotifier(env: Env): ManagementApiNotifier {
 }
 
 /** For functions that never post: using it is a wiring defect. */
-const noNotifier: Notifier = {
-  post: () =>
-    Promise.reject(new Error('This function has no notifier: it is not granted ManageConnections')),
-};
+const notGranted = () =>
+  Promise.reject(new Error('This function has no notifier: it is not granted ManageConnections'));
+const noNotifier: Notifier = { post: notGranted, probe: notGranted };

@@ -9,12 +9,14 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  ScanCommand,
   UpdateCommand,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DynamoConnectionStore } from '../../lambdas/adapters/dynamo-connection-store.js';
+import { sweepShardOf } from '../../lambdas/adapters/table-keys.js';
 
 const TABLE = 'table-under-test';
 const NOW = 1_700_000_000_000;
@@ -90,7 +92,7 @@ beforeEach(() => {
 });
 
 describe('DynamoConnectionStore.put', () => {
-  it('writes the connection under its user with a TTL three hours after connecting', async () => {
+  it('writes the connection under its user with a TTL three hours after connecting and its sweep shard', async () => {
     ddb.on(PutCommand).resolves({});
 
     await newStore().put({ userId: 'u1', connectionId: 'c1', name: 'Ada', connectedAt: NOW + 999 });
@@ -106,8 +108,40 @@ describe('DynamoConnectionStore.put', () => {
         name: 'Ada',
         connectedAt: NOW + 999,
         expiresAt: NOW_SEC + 3 * 3600,
+        sweepShard: `sweep#${sweepShardOf('c1')}`,
       },
     });
+  });
+});
+
+describe('DynamoConnectionStore.sweepPages', () => {
+  it('queries one shard of the sweep index for records connected before the cutoff, page by page', async () => {
+    const next = { pk: 'user#u1', sk: 'conn#c1', sweepShard: 'sweep#3', connectedAt: 5 };
+    ddb
+      .on(QueryCommand)
+      .resolvesOnce({
+        Items: [{ userId: 'u1', connectionId: 'c1', name: 'Ada' }],
+        LastEvaluatedKey: next,
+      })
+      .resolvesOnce({ Items: [{ userId: 'u2', connectionId: 'c2', name: 'Bo' }] });
+
+    const pages = [];
+    for await (const page of newStore().sweepPages(3, NOW)) pages.push(page);
+
+    expect(pages).toEqual([
+      [{ userId: 'u1', connectionId: 'c1', name: 'Ada' }],
+      [{ userId: 'u2', connectionId: 'c2', name: 'Bo' }],
+    ]);
+    const inputs = ddb.commandCalls(QueryCommand).map((call) => call.args[0].input);
+    expect(inputs[0]).toEqual({
+      TableName: TABLE,
+      IndexName: 'bySweepShard',
+      KeyConditionExpression: 'sweepShard = :shard AND connectedAt < :before',
+      ExpressionAttributeValues: { ':shard': 'sweep#3', ':before': NOW },
+      ExclusiveStartKey: undefined,
+    });
+    expect(inputs[1]?.ExclusiveStartKey).toEqual(next);
+    expect(ddb.commandCalls(ScanCommand)).toHaveLength(0);
   });
 });
 

@@ -1,6 +1,7 @@
 import {
   ApiGatewayManagementApiClient,
   ForbiddenException,
+  GetConnectionCommand,
   GoneException,
   LimitExceededException,
   PostToConnectionCommand,
@@ -188,5 +189,27 @@ describe('ManagementApiNotifier', () => {
     expect(postCalls()).toHaveLength(1);
     expect(notifier.retries).toBe(0);
     expect(delays).toEqual([]);
+  });
+});
+
+describe('ManagementApiNotifier.probe', () => {
+  it('asks GetConnection and answers live for an open connection, posting nothing', async () => {
+    api.on(GetConnectionCommand).resolves({ ConnectedAt: new Date() });
+    const notifier = new ManagementApiNotifier(client, policy);
+
+    await expect(notifier.probe('conn-1=')).resolves.toBe('live');
+    expect(api.commandCalls(GetConnectionCommand)[0]?.args[0].input).toEqual({
+      ConnectionId: 'conn-1=',
+    });
+    expect(postCalls()).toHaveLength(0);
+  });
+
+  it('answers gone for 410 and retries throttling first', async () => {
+    api.on(GetConnectionCommand).rejectsOnce(throttled()).rejects(gone());
+    const notifier = new ManagementApiNotifier(client, policy);
+
+    await expect(notifier.probe('conn-1=')).resolves.toBe('gone');
+    expect(api.commandCalls(GetConnectionCommand)).toHaveLength(2);
+    expect(notifier.retries).toBe(1);
   });
 });

@@ -8,6 +8,8 @@ import {
   messageSk,
   ROOM_HEAD_SK,
   roomPk,
+  SWEEP_SHARDS,
+  sweepShardOf,
   userPk,
 } from '../../lambdas/adapters/table-keys.js';
 
@@ -55,5 +57,25 @@ describe('table keys', () => {
     expect(isLive({ expiresAt: 1_700_000_001 }, now)).toBe(true);
     expect(isLive({ expiresAt: 1_700_000_000 }, now)).toBe(false);
     expect(isLive({}, now)).toBe(true);
+  });
+});
+
+describe('sweep shards', () => {
+  it('spread connection ids over every shard roughly evenly', () => {
+    const counts = new Array<number>(SWEEP_SHARDS).fill(0);
+    for (let index = 0; index < 16_000; index++) {
+      // API Gateway's ids look like this: 16 characters ending in '='.
+      const id = `${Buffer.from(String(index * 7919))
+        .toString('base64')
+        .slice(0, 15)}=`;
+      const shard = sweepShardOf(id);
+      counts[shard] = (counts[shard] ?? 0) + 1;
+    }
+    expect(Math.min(...counts)).toBeGreaterThan(800);
+    expect(Math.max(...counts)).toBeLessThan(1_200);
+  });
+
+  it('always put the same connection in the same shard', () => {
+    expect(sweepShardOf('L0SM9cOFvHcCIhw=')).toBe(sweepShardOf('L0SM9cOFvHcCIhw='));
   });
 });

@@ -32,9 +32,27 @@ export class FakeConnections implements ConnectionStore {
   readonly records = new Map<string, ConnectionRecord>();
   readonly throttled = new Set<string>();
   admissions = 0;
+  /** Sweep shards: a record's shard is the sum of its id's char codes modulo this. */
+  readonly sweepShards = 2;
+  /** Records per sweep page. */
+  sweepPageSize = 2;
 
   async put(connection: NewConnection): Promise<void> {
     this.records.set(connection.connectionId, { ...connection, rooms: new Set() });
+  }
+
+  async *sweepPages(shard: number, connectedBefore: number): AsyncIterable<OpenConnection[]> {
+    const inShard = [...this.records.values()].filter(
+      (record) =>
+        [...record.connectionId].reduce((sum, char) => sum + char.charCodeAt(0), 0) %
+          this.sweepShards ===
+          shard && record.connectedAt < connectedBefore,
+    );
+    for (let start = 0; start < inShard.length; start += this.sweepPageSize) {
+      yield inShard
+        .slice(start, start + this.sweepPageSize)
+        .map(({ userId, connectionId, name }) => ({ userId, connectionId, name }));
+    }
   }
 
   async listByUser(userId: string): Promise<OpenConnection[]> {
@@ -159,6 +177,15 @@ export class FakeNotifier implements Notifier {
     if (this.gone.has(connectionId)) return 'gone';
     this.posts.push({ connectionId, frame: JSON.parse(payload) as ServerFrame });
     return 'delivered';
+  }
+
+  /** Connections asked about with `probe`, in order. */
+  readonly probes: string[] = [];
+
+  async probe(connectionId: string): Promise<'live' | 'gone'> {
+    this.probes.push(connectionId);
+    if (this.failing.has(connectionId)) throw new Error('probe failed after retries');
+    return this.gone.has(connectionId) ? 'gone' : 'live';
   }
 
   /** Frames delivered to one connection. */
