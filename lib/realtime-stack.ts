@@ -7,8 +7,12 @@ import {
   type StackProps,
   Validations,
 } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import { SWEEP_INDEX } from '../lambdas/adapters/table-keys.js';
 import { ACTIONS } from '../protocol/messages.js';
 import type { LimitSettings, RealtimeConfig } from './config.js';
 import { RealtimeApi } from './constructs/realtime-api.js';
@@ -25,15 +29,25 @@ export const HANDLER_NAMES = [
   'disconnect',
   'default',
   ...ACTION_HANDLERS,
+  'sweep',
 ] as const;
+
+/**
+ * How often the sweeper looks for connections whose `$disconnect` never
+ * arrived. Pruning at fan-out finds them in active rooms first; the sweep
+ * covers quiet rooms and connections in none, well before their 3-hour TTL.
+ */
+export const SWEEP_INTERVAL = Duration.minutes(10);
 
 /** The name of a handler module in lambdas/handlers/. */
 export type HandlerName = (typeof HANDLER_NAMES)[number];
 
 /** What one handler needs from the stack. */
 interface HandlerNeeds {
-  /** The DynamoDB actions it calls, and no others. */
+  /** The DynamoDB actions it calls on the table, and no others. */
   readonly tableActions: readonly string[];
+  /** Queries the sweep index (only the sweeper: no other function reads an index). */
+  readonly queriesSweepIndex?: boolean;
   /** Posts to connections through the management API. */
   readonly posts?: boolean;
   /** Verifies tokens, so it reads the HS256 secret or the JWKS. */
@@ -67,6 +81,13 @@ const HANDLER_NEEDS: Readonly<Record<HandlerName, HandlerNeeds>> = {
   history: { tableActions: ['GetItem', 'UpdateItem', 'Query'] },
   auth: { tableActions: ['GetItem', 'UpdateItem'], verifiesTokens: true },
   ping: { tableActions: ['GetItem', 'UpdateItem'] },
+  sweep: {
+    tableActions: ['DeleteItem', 'UpdateItem', 'Query'],
+    queriesSweepIndex: true,
+    posts: true,
+    // Checks about 10,000 connections a minute; a sweep cut short resumes next time.
+    timeout: Duration.minutes(5),
+  },
 };
 
 /** Properties of a `RealtimeStack`. */
@@ -130,7 +151,20 @@ export class RealtimeStack extends Stack {
         },
       });
       if (usesTable) {
-        this.table.table.grant(fn, ...needs.tableActions.map((action) => `dynamodb:${action}`));
+        // Not Table.grant: with an index on the table it would add `<table>/index/*`
+        // to every function's policy, and only the sweeper reads an index.
+        iam.Grant.addToPrincipal({
+          grantee: fn,
+          actions: needs.tableActions.map((action) => `dynamodb:${action}`),
+          resourceArns: [this.table.table.tableArn],
+        });
+      }
+      if (needs.queriesSweepIndex) {
+        iam.Grant.addToPrincipal({
+          grantee: fn,
+          actions: ['dynamodb:Query'],
+          resourceArns: [`${this.table.table.tableArn}/index/${SWEEP_INDEX}`],
+        });
       }
       if (needs.verifiesTokens) this.jwtSecret?.grantRead(fn);
       functions[name] = fn;
@@ -152,6 +186,13 @@ export class RealtimeStack extends Stack {
       functions[name].addEnvironment('CALLBACK_URL', this.api.callbackUrl);
       this.api.grantManageConnections(functions[name]);
     }
+
+    new events.Rule(this, 'SweepSchedule', {
+      description: 'Runs the sweeper that prunes connections whose $disconnect never arrived',
+      schedule: events.Schedule.rate(SWEEP_INTERVAL),
+      // A failed sweep is simply run again at the next interval.
+      targets: [new targets.LambdaFunction(functions.sweep, { retryAttempts: 0 })],
+    });
 
     new CfnOutput(this, 'WebSocketUrl', {
       value: this.api.url,

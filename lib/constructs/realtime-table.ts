@@ -1,6 +1,11 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
+import {
+  SWEEP_INDEX,
+  SWEEP_SHARD_ATTRIBUTE,
+  TTL_ATTRIBUTE,
+} from '../../lambdas/adapters/table-keys.js';
 
 /** Properties of a `RealtimeTable`. */
 export interface RealtimeTableProps {
@@ -13,8 +18,9 @@ export interface RealtimeTableProps {
 
 /**
  * The single table holding connections, room memberships, sequence counters
- * and message history: `pk`/`sk` strings, no index, items expiring through
- * the `expiresAt` attribute (epoch seconds).
+ * and message history: `pk`/`sk` strings, items expiring through the
+ * `expiresAt` attribute (epoch seconds), and one sparse index over the
+ * connection records only, which the sweeper reads instead of scanning.
  */
 export class RealtimeTable extends Construct {
   /** The DynamoDB table; its generated name reaches the functions as TABLE_NAME. */
@@ -26,11 +32,20 @@ export class RealtimeTable extends Construct {
     this.table = new dynamodb.Table(this, 'Table', {
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
-      timeToLiveAttribute: 'expiresAt',
+      timeToLiveAttribute: TTL_ATTRIBUTE,
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    });
+    // Only connection records carry the shard attribute, so the index holds
+    // them alone and costs a write only when a connection opens or closes.
+    this.table.addGlobalSecondaryIndex({
+      indexName: SWEEP_INDEX,
+      partitionKey: { name: SWEEP_SHARD_ATTRIBUTE, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'connectedAt', type: dynamodb.AttributeType.NUMBER },
+      projectionType: dynamodb.ProjectionType.INCLUDE,
+      nonKeyAttributes: ['userId', 'connectionId', 'name'],
     });
   }
 }

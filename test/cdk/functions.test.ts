@@ -14,7 +14,7 @@ import {
 
 const { stack, template } = synthStack();
 const resources = templateJson(template).Resources;
-const POSTING = ['disconnect', 'join', 'leave', 'send', 'typing', 'direct'];
+const POSTING = ['disconnect', 'join', 'leave', 'send', 'typing', 'direct', 'sweep'];
 
 function functionProperties(): Record<string, unknown>[] {
   return Object.values(template.findResources('AWS::Lambda::Function')).map(
@@ -59,10 +59,12 @@ describe('the functions', () => {
     );
   });
 
-  it('give the authorizer 5 seconds and every other handler 15, within API Gateway’s 29', () => {
+  it('give the authorizer 5 seconds and every other route handler 15, within API Gateway’s 29, and the sweeper 5 minutes', () => {
+    const expected = (handler: string) =>
+      handler === 'authorizer' ? 5 : handler === 'sweep' ? 300 : 15;
     for (const handler of HANDLER_NAMES) {
-      expect(resources[functionIdOf(stack, handler)]?.Properties?.Timeout).toBe(
-        handler === 'authorizer' ? 5 : 15,
+      expect(resources[functionIdOf(stack, handler)]?.Properties?.Timeout, handler).toBe(
+        expected(handler),
       );
     }
   });

@@ -79,7 +79,7 @@ describe('cdk-nag AwsSolutions', () => {
       // The account's API Gateway logging role.
       'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]': 1,
       // The role of each function that posts.
-      [`AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${apiId}>/prod/*/@connections/*]`]: 6,
+      [`AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${apiId}>/prod/*/@connections/*]`]: 7,
       'AwsSolutions-SMG4': 1,
     });
   });

@@ -35,9 +35,11 @@ const DYNAMODB_ACTIONS: Readonly<Record<HandlerName, readonly string[]>> = {
   history: ['GetItem', 'UpdateItem', 'Query'],
   auth: ['GetItem', 'UpdateItem'],
   ping: ['GetItem', 'UpdateItem'],
+  // Query twice: on the table (memberships) and on the sweep index.
+  sweep: ['DeleteItem', 'UpdateItem', 'Query', 'Query'],
 };
 
-const POSTING = ['disconnect', 'join', 'leave', 'send', 'typing', 'direct'];
+const POSTING = ['disconnect', 'join', 'leave', 'send', 'typing', 'direct', 'sweep'];
 const VERIFYING = ['authorizer', 'auth'];
 
 function statementsOfHandler(handler: HandlerName): PolicyStatement[] {
@@ -74,14 +76,27 @@ describe('permissions', () => {
     expect(granted.sort()).toEqual(DYNAMODB_ACTIONS[handler].map((a) => `dynamodb:${a}`).sort());
   });
 
-  it('grants DynamoDB actions on the table alone', () => {
-    const resources = allStatements()
-      .filter((statement) => actionsOf(statement).some((a) => a.startsWith('dynamodb:')))
-      .flatMap((statement) => [statement.Resource].flat())
-      .filter((resource) => JSON.stringify(resource) !== '{"Ref":"AWS::NoValue"}');
-    expect(resources.length).toBeGreaterThan(0);
-    for (const resource of resources) {
-      expect(resource).toEqual({ 'Fn::GetAtt': [tableId, 'Arn'] });
+  it('grants DynamoDB actions on the table alone, and Query on the sweep index to the sweeper only', () => {
+    const table = { 'Fn::GetAtt': [tableId, 'Arn'] };
+    const sweepIndex = { 'Fn::Join': ['', [table, '/index/bySweepShard']] };
+    const dynamoStatements = (statements: PolicyStatement[]) =>
+      statements.filter((statement) => actionsOf(statement).some((a) => a.startsWith('dynamodb:')));
+    for (const handler of HANDLER_NAMES) {
+      const statements = dynamoStatements(statementsOfHandler(handler));
+      const onIndex = statements.filter(
+        (s) => JSON.stringify(s.Resource) !== JSON.stringify(table),
+      );
+      expect(
+        statements.every((s) => !JSON.stringify(s.Resource).includes('*')),
+        handler,
+      ).toBe(true);
+      if (handler === 'sweep') {
+        expect(onIndex).toEqual([
+          expect.objectContaining({ Action: 'dynamodb:Query', Resource: sweepIndex }),
+        ]);
+      } else {
+        expect(onIndex, handler).toEqual([]);
+      }
     }
   });
 

@@ -18,16 +18,32 @@ describe('the table', () => {
         { AttributeName: 'pk', KeyType: 'HASH' },
         { AttributeName: 'sk', KeyType: 'RANGE' },
       ],
-      AttributeDefinitions: [
+      AttributeDefinitions: Match.arrayWith([
         { AttributeName: 'pk', AttributeType: 'S' },
         { AttributeName: 'sk', AttributeType: 'S' },
-      ],
+      ]),
     });
   });
 
-  it('has no secondary index', () => {
+  it('has one index, the sweep index, keyed on the shard and connectedAt with only what the sweep reads', () => {
     template.hasResourceProperties('AWS::DynamoDB::Table', {
-      GlobalSecondaryIndexes: Match.absent(),
+      AttributeDefinitions: Match.arrayWith([
+        { AttributeName: 'sweepShard', AttributeType: 'S' },
+        { AttributeName: 'connectedAt', AttributeType: 'N' },
+      ]),
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'bySweepShard',
+          KeySchema: [
+            { AttributeName: 'sweepShard', KeyType: 'HASH' },
+            { AttributeName: 'connectedAt', KeyType: 'RANGE' },
+          ],
+          Projection: {
+            ProjectionType: 'INCLUDE',
+            NonKeyAttributes: ['userId', 'connectionId', 'name'],
+          },
+        },
+      ],
       LocalSecondaryIndexes: Match.absent(),
     });
   });
