@@ -125,6 +125,24 @@ export class DynamoConnectionStore implements ConnectionStore {
     return found;
   }
 
+  async forgetRoom(key: ConnectionKey, room: string): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: userPk(key.userId), sk: connectionSk(key.connectionId) },
+          UpdateExpression: 'DELETE #rooms :room',
+          // Without it, DELETE on a missing record would create an empty one.
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: { '#rooms': 'rooms' },
+          ExpressionAttributeValues: { ':room': new Set([room]) },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
   readonly sweepShards = SWEEP_SHARDS;
 
   async *sweepPages(shard: number, connectedBefore: number): AsyncIterable<OpenConnection[]> {

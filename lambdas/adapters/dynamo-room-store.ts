@@ -65,7 +65,10 @@ export class DynamoRoomStore implements RoomStore {
         }),
       );
     }
-    return { firstOfUser: stale || (old?.conns?.size ?? 0) === 0 };
+    return {
+      firstOfUser: stale || (old?.conns?.size ?? 0) === 0,
+      alreadyIn: !stale && (old?.conns?.has(connectionId) ?? false),
+    };
   }
 
   async removeConnection(room: string, userId: string, connectionId: string) {

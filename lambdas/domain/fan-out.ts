@@ -16,6 +16,8 @@ export interface FanOutReport {
   readonly gone: number;
   /** Posts that failed after retries; those members recover through `history`. */
   readonly failed: number;
+  /** Gone connections whose removal failed; a later fan-out or the sweeper removes them. */
+  readonly pruneFailed: number;
 }
 
 /** Posts in flight at once per fan-out: enough to hide latency, few enough to stay polite. */
@@ -62,8 +64,8 @@ export async function broadcast(
     failed += report.failed;
     gone.push(...report.gone);
   }
-  await prune(services, gone, room, options.depth ?? 0);
-  return { delivered, gone: gone.length, failed };
+  const pruneFailed = await prune(services, gone, room, options.depth ?? 0);
+  return { delivered, gone: gone.length, failed, pruneFailed };
 }
 
 /** Posts one payload to each target; returns the counts and the targets found gone. */
@@ -90,21 +92,33 @@ export async function deliver(
  */
 export const CONNECT_GRACE_MS = 30_000;
 
-/** Removes gone connections' records; `room` is where they were found, in case their record is gone too. */
+/**
+ * Removes gone connections' records; `room` is where they were found, in case
+ * their record is gone too. A removal that fails is left for the next fan-out
+ * or the sweeper: the request that found the connection gone has done its
+ * work, and must not answer `internal` for someone else's cleanup.
+ * Returns how many removals failed.
+ */
 export async function prune(
   services: Services,
   gone: readonly Target[],
   room: string | undefined,
   depth: number,
-): Promise<void> {
+): Promise<number> {
   const connectedBefore = services.clock() - CONNECT_GRACE_MS;
+  let failed = 0;
   for (const target of gone) {
-    await departConnection(services, target, target, {
-      alsoRooms: room === undefined ? [] : [room],
-      depth: depth + 1,
-      connectedBefore,
-    });
+    try {
+      await departConnection(services, target, target, {
+        alsoRooms: room === undefined ? [] : [room],
+        depth: depth + 1,
+        connectedBefore,
+      });
+    } catch {
+      failed++;
+    }
   }
+  return failed;
 }
 
 /** Whether a departure at this depth still announces presence leaves. */

@@ -71,6 +71,8 @@ export interface ConnectionStore {
    * `connectedBefore` (ms), a record connected at or after it is left in place.
    */
   remove(key: ConnectionKey, options?: { connectedBefore?: number }): Promise<Removal>;
+  /** Takes a room off the connection's joined rooms (undoing a join), counting nothing. */
+  forgetRoom(key: ConnectionKey, room: string): Promise<void>;
   /** How many shards `sweepPages` spreads the connections over. */
   readonly sweepShards: number;
   /**
@@ -94,8 +96,15 @@ export interface Member extends User {
 
 /** Room membership, one record per user and room. */
 export interface RoomStore {
-  /** Adds a connection; `firstOfUser` is true when the user had no connection in the room. */
-  addConnection(room: string, user: User, connectionId: string): Promise<{ firstOfUser: boolean }>;
+  /**
+   * Adds a connection; `firstOfUser` is true when the user had no connection in
+   * the room, `alreadyIn` when this connection was in it already.
+   */
+  addConnection(
+    room: string,
+    user: User,
+    connectionId: string,
+  ): Promise<{ firstOfUser: boolean; alreadyIn: boolean }>;
   /** Removes a connection; `lastOfUser` is true when it was the user's last one in the room. */
   removeConnection(
     room: string,

@@ -682,3 +682,28 @@ describe('DynamoConnectionStore.remove', () => {
     await expect(newStore().remove(KEY)).rejects.toBe(failure);
   });
 });
+
+describe('DynamoConnectionStore.forgetRoom', () => {
+  it('deletes the room from an existing record only, counting nothing against the rate limit', async () => {
+    ddb.on(UpdateCommand).resolves({});
+
+    await newStore().forgetRoom(KEY, 'lobby');
+
+    expect(updateInputs()).toEqual([
+      {
+        TableName: TABLE,
+        Key: DB_KEY,
+        UpdateExpression: 'DELETE #rooms :room',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: { '#rooms': 'rooms' },
+        ExpressionAttributeValues: { ':room': new Set(['lobby']) },
+      },
+    ]);
+  });
+
+  it('does nothing for a record that is gone', async () => {
+    ddb.on(UpdateCommand).rejects(conditionFailed());
+
+    await expect(newStore().forgetRoom(KEY, 'lobby')).resolves.toBeUndefined();
+  });
+});

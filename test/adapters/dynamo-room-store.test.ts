@@ -46,7 +46,7 @@ describe('DynamoRoomStore.addConnection', () => {
 
     const result = await newStore().addConnection('lobby', ADA, 'c1');
 
-    expect(result).toEqual({ firstOfUser: true });
+    expect(result).toEqual({ firstOfUser: true, alreadyIn: false });
     expect(updateInputs()).toEqual([
       {
         TableName: TABLE,
@@ -71,8 +71,18 @@ describe('DynamoRoomStore.addConnection', () => {
 
     const result = await newStore().addConnection('lobby', ADA, 'c1');
 
-    expect(result).toEqual({ firstOfUser: false });
+    expect(result).toEqual({ firstOfUser: false, alreadyIn: false });
     expect(updateInputs()).toHaveLength(1);
+  });
+
+  it('reports a connection that was in the room already', async () => {
+    ddb.on(UpdateCommand).resolves({
+      Attributes: { conns: new Set(['c1']), userId: 'u1', name: 'Ada', expiresAt: LIVE_EXP },
+    });
+
+    const result = await newStore().addConnection('lobby', ADA, 'c1');
+
+    expect(result).toEqual({ firstOfUser: false, alreadyIn: true });
   });
 
   it('treats a record left without connections as absent', async () => {
@@ -82,6 +92,7 @@ describe('DynamoRoomStore.addConnection', () => {
 
     await expect(newStore().addConnection('lobby', ADA, 'c1')).resolves.toEqual({
       firstOfUser: true,
+      alreadyIn: false,
     });
     expect(updateInputs()).toHaveLength(1);
   });
@@ -96,7 +107,7 @@ describe('DynamoRoomStore.addConnection', () => {
 
     const result = await newStore().addConnection('lobby', ADA, 'c1');
 
-    expect(result).toEqual({ firstOfUser: true });
+    expect(result).toEqual({ firstOfUser: true, alreadyIn: false });
     const inputs = updateInputs();
     expect(inputs).toHaveLength(2);
     expect(inputs[1]).toEqual({

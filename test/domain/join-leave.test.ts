@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { join } from '../../lambdas/domain/requests/join.js';
 import { leave } from '../../lambdas/domain/requests/leave.js';
+import { send } from '../../lambdas/domain/requests/send.js';
 import { ProtocolError } from '../../lambdas/shared/errors.js';
 import { callerOf, connect, fakeServices } from '../support/fakes.js';
 
@@ -52,6 +53,62 @@ describe('join', () => {
     await expect(
       join(capped.services, alice, { action: 'join', room: 'r3' }),
     ).resolves.toMatchObject({ type: 'joined' });
+  });
+
+  describe('a join that fails after its admission', () => {
+    it('is taken back when adding the membership fails: the room is on neither record', async () => {
+      const alice = await connect(world, callerOf('alice', 'a1'));
+      world.rooms.failing.add('addConnection');
+
+      await expect(join(world.services, alice, { action: 'join', room: 'lobby' })).rejects.toThrow(
+        'addConnection failed',
+      );
+
+      expect(world.connections.records.get('a1')?.rooms).toEqual(new Set());
+      await expect(
+        send(world.services, alice, { action: 'send', room: 'lobby', data: 1 }),
+      ).rejects.toMatchObject({ code: 'not_member' });
+    });
+
+    it('is taken back when reading the room fails, and the next join announces the user', async () => {
+      const bob = await connect(world, callerOf('bob', 'b1'));
+      await join(world.services, bob, { action: 'join', room: 'lobby' });
+      const alice = await connect(world, callerOf('alice', 'a1'));
+      world.rooms.failing.add('snapshot');
+      world.notifier.posts.length = 0;
+
+      await expect(join(world.services, alice, { action: 'join', room: 'lobby' })).rejects.toThrow(
+        'snapshot failed',
+      );
+
+      expect(world.connections.records.get('a1')?.rooms).toEqual(new Set());
+      world.rooms.failing.clear();
+      expect((await world.rooms.snapshot('lobby')).members.map((m) => m.userId)).toEqual(['bob']);
+      expect(world.notifier.posts).toEqual([]);
+      await join(world.services, alice, { action: 'join', room: 'lobby' });
+      expect(world.notifier.to('b1')).toEqual([
+        {
+          type: 'presence',
+          room: 'lobby',
+          event: 'join',
+          user: { userId: 'alice', name: 'alice' },
+        },
+      ]);
+    });
+
+    it('leaves a connection that was in the room already where it was', async () => {
+      const alice = await connect(world, callerOf('alice', 'a1'));
+      await join(world.services, alice, { action: 'join', room: 'lobby' });
+      world.rooms.failing.add('snapshot');
+
+      await expect(
+        join(world.services, alice, { action: 'join', room: 'lobby' }),
+      ).rejects.toThrow();
+
+      world.rooms.failing.clear();
+      expect(world.connections.records.get('a1')?.rooms).toEqual(new Set(['lobby']));
+      expect((await world.rooms.snapshot('lobby')).members.map((m) => m.userId)).toEqual(['alice']);
+    });
   });
 
   it('announces a user to the others only on its first connection in the room', async () => {

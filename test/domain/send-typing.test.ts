@@ -46,6 +46,26 @@ describe('send', () => {
     ]);
   });
 
+  it('acks and delivers even when pruning a gone member fails, leaving it for later', async () => {
+    const alice = callerOf('alice', 'a1');
+    const bob = callerOf('bob', 'b1');
+    const carol = callerOf('carol', 'c1');
+    await room(alice, bob, carol);
+    world.notifier.gone.add('c1');
+    world.connections.failingRemoval.add('c1');
+
+    const ack = await send(world.services, alice, {
+      action: 'send',
+      id: 'm1',
+      room: 'lobby',
+      data: 'hi',
+    });
+
+    expect(ack).toMatchObject({ type: 'ack', seq: 1 });
+    expect(world.notifier.to('b1')).toHaveLength(1);
+    expect(world.connections.records.has('c1')).toBe(true);
+  });
+
   it('gives strictly increasing seqs per room', async () => {
     const alice = callerOf('alice', 'a1');
     await room(alice);

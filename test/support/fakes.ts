@@ -31,6 +31,8 @@ interface ConnectionRecord extends NewConnection {
 export class FakeConnections implements ConnectionStore {
   readonly records = new Map<string, ConnectionRecord>();
   readonly throttled = new Set<string>();
+  /** Connections whose removal fails as DynamoDB would once its retries are spent. */
+  readonly failingRemoval = new Set<string>();
   admissions = 0;
   /** Sweep shards: a record's shard is the sum of its id's char codes modulo this. */
   readonly sweepShards = 2;
@@ -39,6 +41,10 @@ export class FakeConnections implements ConnectionStore {
 
   async put(connection: NewConnection): Promise<void> {
     this.records.set(connection.connectionId, { ...connection, rooms: new Set() });
+  }
+
+  async forgetRoom(key: ConnectionKey, room: string): Promise<void> {
+    this.records.get(key.connectionId)?.rooms.delete(room);
   }
 
   async *sweepPages(shard: number, connectedBefore: number): AsyncIterable<OpenConnection[]> {
@@ -95,6 +101,7 @@ export class FakeConnections implements ConnectionStore {
   }
 
   async remove(key: ConnectionKey, options: { connectedBefore?: number } = {}): Promise<Removal> {
+    if (this.failingRemoval.has(key.connectionId)) throw new Error('remove failed after retries');
     const record = this.records.get(key.connectionId);
     if (record === undefined) return { kind: 'absent' };
     const young =
@@ -113,16 +120,20 @@ export class FakeRooms implements RoomStore, MessageStore {
   readonly seqs = new Map<string, number>();
   readonly stored: Array<{ message: MessageFrame; expiresAt: number }> = [];
   pageSize = 1000;
+  /** Operations that fail as DynamoDB would once its retries are spent: 'addConnection', 'snapshot'. */
+  readonly failing = new Set<string>();
 
   async addConnection(room: string, user: User, connectionId: string) {
     const users = this.members.get(room) ?? new Map();
     this.members.set(room, users);
     const entry = users.get(user.userId) ?? { name: user.name, conns: new Set<string>() };
     const firstOfUser = entry.conns.size === 0;
+    const alreadyIn = entry.conns.has(connectionId);
+    if (this.failing.has('addConnection')) throw new Error('addConnection failed after retries');
     entry.conns.add(connectionId);
     entry.name = user.name;
     users.set(user.userId, entry);
-    return { firstOfUser };
+    return { firstOfUser, alreadyIn };
   }
 
   async removeConnection(room: string, userId: string, connectionId: string) {
@@ -138,6 +149,7 @@ export class FakeRooms implements RoomStore, MessageStore {
   }
 
   async snapshot(room: string) {
+    if (this.failing.has('snapshot')) throw new Error('snapshot failed after retries');
     return { members: this.list(room), seq: this.seqs.get(room) ?? 0 };
   }
 
