@@ -35,6 +35,11 @@ export interface RealtimeConfig {
   readonly jwtAudience?: string;
   readonly allowedOrigins?: readonly string[];
   readonly limits: LimitSettings;
+  /**
+   * Deploys the benchmark's reference handler (a whole-table Scan per message)
+   * as the `refsend` route. For `npm run bench` only: never in production.
+   */
+  readonly referenceHandler: boolean;
 }
 
 /** Why the configuration was refused. */
@@ -124,6 +129,7 @@ export function readConfig(node: Node, env: ConfigEnv = process.env): RealtimeCo
       ...defined('rateLimitPerSecond', optional(read, 'RATE_LIMIT_PER_SECOND', positiveNumber)),
       ...defined('historyTtlHours', optional(read, 'HISTORY_TTL_HOURS', positiveNumber)),
     },
+    referenceHandler: optional(read, 'REFERENCE_HANDLER', flag) ?? false,
   };
 }
 
@@ -154,6 +160,9 @@ const positiveNumber: Parser<number> = (raw) => {
   const value = Number(raw);
   return Number.isFinite(value) && value > 0 ? value : { invalid: 'must be a positive number' };
 };
+
+const flag: Parser<boolean> = (raw) =>
+  raw === 'true' ? true : raw === 'false' ? false : { invalid: 'must be true or false' };
 
 const positiveInteger: Parser<number> = (raw) => {
   const value = Number(raw);

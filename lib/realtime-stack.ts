@@ -171,12 +171,28 @@ export class RealtimeStack extends Stack {
     }
     this.functions = functions;
 
+    const reference = config.referenceHandler
+      ? new RealtimeFunction(this, 'ReferenceSendHandler', {
+          entry: handlerEntry('reference-send'),
+          description: 'Benchmark reference only: Scan the table, post to all with Promise.all',
+          environment: { TABLE_NAME: this.table.table.tableName },
+        })
+      : undefined;
+    if (reference !== undefined) {
+      iam.Grant.addToPrincipal({
+        grantee: reference,
+        actions: ['dynamodb:Scan', 'dynamodb:DeleteItem'],
+        resourceArns: [this.table.table.tableArn],
+      });
+    }
+
     this.api = new RealtimeApi(this, 'WebSocket', {
       authorizerHandler: functions.authorizer,
       connectHandler: functions.connect,
       disconnectHandler: functions.disconnect,
       defaultHandler: functions.default,
       actionHandlers: Object.fromEntries(ACTION_HANDLERS.map((name) => [name, functions[name]])),
+      ...(reference === undefined ? {} : { oneWayHandlers: { refsend: reference } }),
       stageName: config.stageName,
       throttle: config.stageThrottle,
     });
@@ -185,6 +201,10 @@ export class RealtimeStack extends Stack {
       if (!HANDLER_NEEDS[name].posts) continue;
       functions[name].addEnvironment('CALLBACK_URL', this.api.callbackUrl);
       this.api.grantManageConnections(functions[name]);
+    }
+    if (reference !== undefined) {
+      reference.addEnvironment('CALLBACK_URL', this.api.callbackUrl);
+      this.api.grantManageConnections(reference);
     }
 
     new events.Rule(this, 'SweepSchedule', {
@@ -265,7 +285,7 @@ export function handlerId(name: HandlerName): string {
   return `${pascal(name)}Handler`;
 }
 
-function handlerEntry(name: HandlerName): string {
+function handlerEntry(name: HandlerName | 'reference-send'): string {
   return fileURLToPath(new URL(`../lambdas/handlers/${name}.ts`, import.meta.url));
 }
 

@@ -24,6 +24,11 @@ export interface RealtimeApiProps {
    */
   readonly actionHandlers: Readonly<Record<string, lambda.IFunction>>;
   /**
+   * Routes that send no reply (one-way), by route key.
+   * @default - none
+   */
+  readonly oneWayHandlers?: Readonly<Record<string, lambda.IFunction>>;
+  /**
    * Name of the stage, the last segment of the URLs.
    * @default 'prod'
    */
@@ -107,6 +112,11 @@ export class RealtimeApi extends Construct {
         this.api.addRoute(action, {
           integration: new WebSocketLambdaIntegration(`${pascal(action)}Integration`, handler),
           returnResponse: true,
+        }),
+      ),
+      ...Object.entries(props.oneWayHandlers ?? {}).map(([routeKey, handler]) =>
+        this.api.addRoute(routeKey, {
+          integration: new WebSocketLambdaIntegration(`${pascal(routeKey)}Integration`, handler),
         }),
       ),
     ];

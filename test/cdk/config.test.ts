@@ -104,6 +104,7 @@ describe('the configuration', () => {
     ['MAX_CONNECTIONS_PER_USER', '0'],
     ['MAX_CONNECTIONS_PER_USER', '2.5'],
     ['MAX_ROOMS_PER_CONNECTION', '0'],
+    ['REFERENCE_HANDLER', 'yes'],
     ['MAX_DATA_BYTES', '-1'],
     ['RATE_LIMIT_PER_SECOND', 'Infinity'],
     ['HISTORY_TTL_HOURS', '0'],
