@@ -14,14 +14,19 @@ import { CLIENT_BUNDLE_PATH, clientBundle } from './demo/serve-client.js';
 import { handleDevToken, LOCAL_DEVELOPMENT_SECRET } from './dev/dev-token.js';
 import { type DynamoEngine, type EngineName, startDynamo } from './dynamo/engine.js';
 import { ensureTables } from './dynamo/tables.js';
-import type { Invoker } from './gateway/invoker.js';
+import { type DynamoFaultProxy, startDynamoFaultProxy } from './faults/dynamo-fault-proxy.js';
+import { FaultInjector, type FaultOptions, type FaultReport } from './faults/fault-injector.js';
+import type { Invocation, Invoker } from './gateway/invoker.js';
 import { handleManagementRequest } from './gateway/management-api.js';
 import {
   API_GATEWAY_LIMITS,
   type GatewayLimits,
   WebSocketGateway,
 } from './gateway/websocket-gateway.js';
+import { type DynamoMeterProxy, startDynamoMeterProxy } from './metering/dynamo-meter-proxy.js';
+import type { Meter } from './metering/meter.js';
 import { FunctionPool } from './runtime/function-pool.js';
+import { scheduledEvent, startSchedules } from './scheduler/schedules.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -44,6 +49,23 @@ export interface LocalStackOptions {
   readonly limits?: Partial<GatewayLimits>;
   /** Where the stack's and the functions' log lines go. @default console.log */
   readonly log?: (line: string) => void;
+  /**
+   * Runs the template's scheduled rules (the sweeper) on their schedule, as
+   * EventBridge would. Tests leave it off and call `runSchedules` instead.
+   * @default false
+   */
+  readonly schedules?: boolean;
+  /**
+   * Counts the functions' DynamoDB calls with their consumed capacity,
+   * management API calls and Lambda invocations (the bench and call-count test).
+   * @default - nothing is counted
+   */
+  readonly meter?: Meter;
+  /**
+   * Faults to inject (tests): DynamoDB and management API errors, lost `$disconnect`s.
+   * @default - none
+   */
+  readonly faults?: FaultOptions;
 }
 
 /** A running local stack. */
@@ -62,6 +84,10 @@ export interface LocalStack {
   readonly secret: string;
   readonly model: StackModel;
   readonly gateway: WebSocketGateway;
+  /** The faults injected so far (all zero without the `faults` option). */
+  readonly faults: FaultReport;
+  /** Invokes every scheduled rule's function once now, as its schedule would. */
+  runSchedules(): Promise<Invocation[]>;
   /** Re-reads a new assembly and reloads every function (watch mode). */
   reload(assembly?: string): Promise<void>;
   /** Closes sockets with 1001, stops functions and DynamoDB, frees the port. */
@@ -97,8 +123,21 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   });
   const pools = new Map<string, FunctionPool>();
   let server: Server | undefined;
+  const faults = new FaultInjector(options.faults);
+  let faultProxy: DynamoFaultProxy | undefined;
+  let meterProxy: DynamoMeterProxy | undefined;
+  const meter = options.meter;
   try {
     await ensureTables(dynamo.endpoint, tableDefinitions(model));
+    // Functions -> faults -> meter -> engine: a request the fault proxy fails
+    // never reached DynamoDB, so it is not metered (AWS bills no throttled request).
+    if (meter !== undefined) meterProxy = await startDynamoMeterProxy(dynamo.endpoint, meter);
+    const metered = meterProxy?.endpoint ?? dynamo.endpoint;
+    if (options.faults !== undefined) {
+      faultProxy = await startDynamoFaultProxy(metered, () => faults.dynamo());
+    }
+    // The functions' requests go through the proxy; the stack's own and tests' do not.
+    const functionsDynamo = faultProxy?.endpoint ?? metered;
 
     let gateway: WebSocketGateway | undefined;
     server = createServer((request, response) => {
@@ -133,7 +172,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         environment: localEnvironment(current, fn.environment, {
           httpUrl,
           secret,
-          dynamo: dynamo.endpoint,
+          dynamo: functionsDynamo,
         }),
         logicalId: fn.logicalId,
       }));
@@ -143,10 +182,26 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const invoke: Invoker = async (functionId, event) => {
       const pool = pools.get(functionId);
       if (pool === undefined) throw new Error(`no local function ${functionId}`);
-      return pool.invoke(event);
+      const outcome = await pool.invoke(event);
+      meter?.invocation(model.functions.get(functionId)?.name ?? functionId, outcome.durationMs);
+      return outcome;
     };
-    gateway = new WebSocketGateway({ model, invoke, limits, log });
+    gateway = new WebSocketGateway({
+      model,
+      invoke,
+      limits,
+      log,
+      ...(options.faults === undefined ? {} : { disconnectLost: () => faults.disconnectLost() }),
+    });
     const liveGateway = gateway;
+    const runSchedule = (schedule: StackModel['schedules'][number]) =>
+      invoke(schedule.functionId, scheduledEvent(schedule));
+    const stopSchedules = options.schedules
+      ? startSchedules(model.schedules, async (schedule) => {
+          const outcome = await runSchedule(schedule);
+          if (!outcome.ok) log(`${schedule.ruleId} failed: ${outcome.error.message}`);
+        })
+      : () => {};
 
     const demoPage = () =>
       readFileSync(new URL('./demo/index.html', import.meta.url), 'utf8').replace(
@@ -155,8 +210,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       );
     const sdk = clientBundle();
     async function serveHttp(request: IncomingMessage, response: ServerResponse) {
-      if (await handleManagementRequest(liveGateway, limits.maxPostBytes, request, response))
-        return;
+      if (meter !== undefined && request.url?.startsWith(`${liveGateway.path}/@connections/`)) {
+        meter.management(request.method ?? 'GET');
+      }
+      const managed = await handleManagementRequest(
+        liveGateway,
+        limits.maxPostBytes,
+        request,
+        response,
+        () => faults.management(),
+      );
+      if (managed) return;
       const { pathname } = new URL(request.url ?? '/', 'http://localhost');
       if (request.method === 'GET' && pathname === '/dev/token') {
         return handleDevToken({ secret, ...issuerAndAudience(env) }, request, response);
@@ -184,6 +248,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         return model;
       },
       gateway: liveGateway,
+      get faults() {
+        return faults.report;
+      },
+      runSchedules() {
+        return Promise.all(model.schedules.map(runSchedule));
+      },
       async reload(next?: string) {
         const fresh = next ?? synthesize();
         const freshModel = readStackModel(fresh, STACK_ID);
@@ -198,12 +268,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       async stop() {
         if (stopped) return;
         stopped = true;
+        stopSchedules();
         await liveGateway.close();
         await Promise.allSettled([...pools.values()].map((pool) => pool.close()));
         await new Promise<void>((resolve) => {
           listening.closeAllConnections();
           listening.close(() => resolve());
         });
+        await faultProxy?.close();
+        await meterProxy?.close();
         await dynamo.stop();
         if (ownAssembly !== undefined) rmSync(ownAssembly, { recursive: true, force: true });
       },
@@ -211,6 +284,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   } catch (error) {
     await Promise.allSettled([...pools.values()].map((pool) => pool.close()));
     server?.close();
+    await faultProxy?.close();
+    await meterProxy?.close();
     await dynamo.stop();
     if (ownAssembly !== undefined) rmSync(ownAssembly, { recursive: true, force: true });
     throw error;

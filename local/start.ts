@@ -12,6 +12,7 @@ const dynamo = engineFromEnvironment(process.env);
 const stack = await startLocalStack({
   ...(process.env.PORT === undefined ? {} : { port: Number(process.env.PORT) }),
   engine: dynamo.engine,
+  schedules: true,
   ...(dynamo.dir === undefined ? {} : { dynamoDir: dynamo.dir }),
   limits: {
     ...(process.env.LOCAL_IDLE_TIMEOUT_S

@@ -41,6 +41,14 @@ export interface AuthorizerModel {
   readonly identitySource: readonly string[];
 }
 
+/** An EventBridge rule that invokes a function on a schedule. */
+export interface ScheduleModel {
+  readonly ruleId: string;
+  /** `rate(10 minutes)` or `cron(...)`, as in the template. */
+  readonly expression: string;
+  readonly functionId: string;
+}
+
 /** A DynamoDB table as CloudFormation describes it. */
 export interface TableModel {
   readonly logicalId: string;
@@ -59,6 +67,8 @@ export interface StackModel {
   readonly routes: ReadonlyMap<string, RouteModel>;
   readonly functions: ReadonlyMap<string, FunctionModel>;
   readonly tables: readonly TableModel[];
+  /** Scheduled rules whose target is one of the functions. */
+  readonly schedules: readonly ScheduleModel[];
   /** Logical ids of Secrets Manager secrets (the HS256 secret). */
   readonly secrets: readonly string[];
   /** The local values of the template's references. */
@@ -158,6 +168,20 @@ export function readStackModel(outdir: string, stackId: string): StackModel {
     ofType('AWS::Lambda::Function').map(([id, fn]) => [id, functionModel(outdir, id, fn)]),
   );
   const tables = ofType('AWS::DynamoDB::Table').map(([id, table]) => tableModel(id, props(table)));
+  const schedules = ofType('AWS::Events::Rule').flatMap(([ruleId, rule]) => {
+    const { ScheduleExpression, Targets, State } = props(rule);
+    if (typeof ScheduleExpression !== 'string' || State === 'DISABLED') return [];
+    return ((Targets ?? []) as { Arn: unknown }[]).map((target) => {
+      const arn = resolveString(target.Arn, resolution);
+      const functionId = /^arn:aws:lambda:[^:]+:\d+:function:([^:/]+)$/.exec(arn)?.[1];
+      if (functionId === undefined || !functions.has(functionId)) {
+        throw new UnsupportedTemplateError(
+          `${ruleId}: only Lambda targets run locally, got ${arn}`,
+        );
+      }
+      return { ruleId, expression: ScheduleExpression, functionId };
+    });
+  });
 
   return {
     apiId: resolveString({ Ref: apiLogicalId }, resolution),
@@ -166,6 +190,7 @@ export function readStackModel(outdir: string, stackId: string): StackModel {
     routes,
     functions,
     tables,
+    schedules,
     secrets: ofType('AWS::SecretsManager::Secret').map(([id]) => id),
     resolution,
   };

@@ -1,11 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FaultAnswer } from '../faults/fault-injector.js';
 import type { WebSocketGateway } from './websocket-gateway.js';
 
 /**
  * The stage's management API (`@connections`) as AWS answers it: POST sends,
  * GET describes, DELETE closes (firing `$disconnect`); an unknown connection
  * is HTTP 410 with `x-amzn-ErrorType: GoneException`. Requests may be signed
- * or not; signatures are not checked locally.
+ * or not; signatures are not checked locally. `faultOf` may answer a request
+ * with an error (throttling, a server error) instead, leaving it unperformed.
  * Returns false when the request is not for the management API.
  */
 export async function handleManagementRequest(
@@ -13,10 +15,16 @@ export async function handleManagementRequest(
   maxPostBytes: number,
   request: IncomingMessage,
   response: ServerResponse,
+  faultOf: () => FaultAnswer | undefined = () => undefined,
 ): Promise<boolean> {
   const url = new URL(request.url ?? '/', 'http://localhost');
   const prefix = `${gateway.path}/@connections/`;
   if (!url.pathname.startsWith(prefix)) return false;
+  const fault = faultOf();
+  if (fault !== undefined) {
+    request.resume();
+    return error(response, fault.status, fault.type, fault.message);
+  }
   const connectionId = decodeURIComponent(url.pathname.slice(prefix.length));
   const connection = gateway.connections.get(connectionId);
   const live = connection?.state === 'open';

@@ -49,6 +49,12 @@ export interface GatewayOptions {
   readonly invoke: Invoker;
   readonly limits?: GatewayLimits;
   readonly log?: (line: string) => void;
+  /**
+   * Whether to drop the `$disconnect` of a connection that ended without a
+   * close frame (fault injection); never asked about a clean close.
+   * @default - every `$disconnect` is invoked
+   */
+  readonly disconnectLost?: () => boolean;
 }
 
 /** API Gateway's own error frames (not the application's). */
@@ -56,6 +62,8 @@ const FORBIDDEN = 'Forbidden';
 const INTERNAL = 'Internal server error';
 /** Close code and reason API Gateway uses when it ends a connection itself. */
 const GOING_AWAY = 1001;
+/** What ws reports when the socket ended without a close frame. */
+const ABNORMAL_CLOSURE = 1006;
 
 /**
  * An emulation of an API Gateway WebSocket API stage, following AWS's
@@ -204,6 +212,10 @@ export class WebSocketGateway {
       connection.state = 'closed';
       for (const timer of connection.timers) clearTimeout(timer);
       this.connections.delete(id);
+      // AWS invokes $disconnect on a best-effort basis; a client that vanished
+      // without a close frame is the case where it can be missed.
+      // https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-route-keys-connect-disconnect.html
+      if (code === ABNORMAL_CLOSURE && this.options.disconnectLost?.()) return;
       const done = this.disconnected(connection, code, reason.toString());
       this.disconnects.add(done);
       void done.finally(() => this.disconnects.delete(done));

@@ -45,7 +45,8 @@ export class Meter {
   }
 
   invocation(functionName: string, durationMs: number): void {
-    const counts = (this.invocations[functionName] ??= { count: 0, totalMs: 0 });
+    const counts = this.invocations[functionName] ?? { count: 0, totalMs: 0 };
+    this.invocations[functionName] = counts;
     counts.count++;
     counts.totalMs += durationMs;
   }

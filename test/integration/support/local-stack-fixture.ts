@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, inject } from 'vitest';
 import { type EngineName, javaVersion, MIN_JAVA_VERSION } from '../../../local/dynamo/engine.js';
+import type { FaultOptions } from '../../../local/faults/fault-injector.js';
 import type { GatewayLimits } from '../../../local/gateway/websocket-gateway.js';
 import { type LocalStack, startLocalStack } from '../../../local/local-stack.js';
 import { type Frame, HandshakeRefusedError, type OpenOptions, TestClient } from './ws-client.js';
@@ -41,6 +42,8 @@ export interface StackFixtureOptions {
   /** The stack's configuration; none of the process's environment leaks in. */
   readonly env?: Readonly<Record<string, string>>;
   readonly limits?: Partial<GatewayLimits>;
+  /** Faults the stack injects; none when absent. */
+  readonly faults?: FaultOptions;
 }
 
 /**
@@ -58,6 +61,7 @@ export function useLocalStack(engine: EngineName, options: StackFixtureOptions =
       engine,
       env: options.env ?? {},
       ...(options.limits === undefined ? {} : { limits: options.limits }),
+      ...(options.faults === undefined ? {} : { faults: options.faults }),
       log: (line) => logs.push(line),
     });
   });

@@ -97,6 +97,19 @@ describe('readStackModel on the synthesized app', () => {
     });
   });
 
+  it('reads the sweep index of the table', () => {
+    expect(model.tables[0]?.globalSecondaryIndexes).toEqual([
+      expect.objectContaining({ IndexName: 'bySweepShard' }),
+    ]);
+  });
+
+  it('reads the sweeper schedule, targeting the sweep function', () => {
+    expect(model.schedules).toHaveLength(1);
+    const [schedule] = model.schedules;
+    expect(schedule?.expression).toBe('rate(10 minutes)');
+    expect(model.functions.get(schedule?.functionId ?? '')?.name).toBe(handlerId('sweep'));
+  });
+
   it('reads the HS256 secret', () => {
     expect(model.secrets).toHaveLength(1);
   });

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GatewayLimits } from '../../../local/gateway/websocket-gateway.js';
 import { allow, GatewayHarness, succeed } from '../support/gateway-harness.js';
+import { httpRequest } from '../support/http.js';
 import { sleep, until, within } from '../support/wait.js';
 
 let harness: GatewayHarness | undefined;
@@ -46,6 +47,64 @@ describe('$disconnect', () => {
       eventType: 'DISCONNECT',
       connectionId,
     });
+  });
+});
+
+describe('lost $disconnect (fault injection)', () => {
+  async function startLosing(lost: () => boolean): Promise<GatewayHarness> {
+    harness = await GatewayHarness.start({
+      routes: { $connect: {}, $disconnect: {}, $default: { twoWay: true } },
+      authorizer: () => succeed(allow('user-1')),
+      disconnectLost: lost,
+    });
+    return harness;
+  }
+
+  it('skips $disconnect of a client that vanished without a close frame when the hook says so', async () => {
+    const api = await startLosing(() => true);
+    const client = await api.connect('token=abc');
+    const connectionId = api.lastConnectionId();
+
+    client.socket.terminate();
+    await until(() => !api.gateway.connections.has(connectionId), 'the connection to end');
+    await sleep(200);
+
+    expect(api.eventsOf('$disconnect')).toEqual([]);
+  });
+
+  it('answers 410 at once to a POST to a connection whose $disconnect was lost', async () => {
+    const api = await startLosing(() => true);
+    const client = await api.connect('token=abc');
+    const connectionId = api.lastConnectionId();
+
+    client.socket.terminate();
+    await until(() => !api.gateway.connections.has(connectionId), 'the connection to end');
+
+    expect((await httpRequest('POST', api.connectionUrl(connectionId), '{}')).status).toBe(410);
+  });
+
+  it('still invokes $disconnect on a clean close, without asking the hook', async () => {
+    let asked = 0;
+    const api = await startLosing(() => {
+      asked++;
+      return true;
+    });
+    const client = await api.connect('token=abc');
+
+    client.socket.close(1000);
+    await until(() => api.eventsOf('$disconnect').length === 1, 'the $disconnect route');
+
+    expect(asked).toBe(0);
+  });
+
+  it('invokes $disconnect of a vanished client when the hook keeps it', async () => {
+    const api = await startLosing(() => false);
+    const client = await api.connect('token=abc');
+
+    client.socket.terminate();
+    await until(() => api.eventsOf('$disconnect').length === 1, 'the $disconnect route');
+
+    expect(api.eventsOf('$disconnect')[0]?.requestContext.disconnectStatusCode).toBe(1006);
   });
 });
 

@@ -5,6 +5,8 @@ import {
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ManagementApiNotifier } from '../../../lambdas/adapters/management-api-notifier.js';
+import { FaultInjector } from '../../../local/faults/fault-injector.js';
 import { GatewayHarness, STAGE, succeed } from '../support/gateway-harness.js';
 import { httpRequest } from '../support/http.js';
 import { sleep, until } from '../support/wait.js';
@@ -185,5 +187,64 @@ describe('management API', () => {
     expect(description.ConnectedAt).toBeInstanceOf(Date);
     expect(description.Identity?.SourceIp).toBe('127.0.0.1');
     expect(description.LastActiveAt).toBeInstanceOf(Date);
+  });
+});
+
+describe('management API with injected faults', () => {
+  async function startFaulty(faults: FaultInjector): Promise<GatewayHarness> {
+    harness = await GatewayHarness.start({
+      routes: { $connect: {}, $disconnect: {}, $default: { twoWay: true } },
+      faultOf: () => faults.management(),
+    });
+    return harness;
+  }
+
+  it('answers a POST the hook fails with 429 LimitExceededException and delivers nothing', async () => {
+    const api = await startFaulty(new FaultInjector({ managementRate: 1 }));
+    const client = await api.connect();
+
+    const answer = await httpRequest('POST', api.connectionUrl(api.lastConnectionId()), '{"n":1}');
+
+    expect(answer.status).toBe(429);
+    expect(answer.headers['x-amzn-errortype']).toBe('LimitExceededException');
+    expect(JSON.parse(answer.body)).toEqual({ message: expect.any(String) });
+    await sleep(100);
+    expect(client.frames).toEqual([]);
+  });
+
+  it('answers a DELETE the hook fails with 500 and leaves the connection open', async () => {
+    const faults = new FaultInjector({ managementRate: 1 });
+    const api = await startFaulty(faults);
+    const client = await api.connect();
+    const connectionId = api.lastConnectionId();
+    faults.management(); // the 429 of the alternation: the next fault is the 500
+
+    const answer = await httpRequest('DELETE', api.connectionUrl(connectionId));
+
+    expect(answer.status).toBe(500);
+    await sleep(100);
+    expect(client.socket.readyState).toBe(client.socket.OPEN);
+    expect(api.eventsOf('$disconnect')).toEqual([]);
+  });
+
+  it("makes the functions' notifier retry a 429 and a 500 once each and deliver exactly once", async () => {
+    const draws = [0, 0];
+    const api = await startFaulty(
+      new FaultInjector({ managementRate: 0.5, random: () => draws.shift() ?? 1 }),
+    );
+    const client = await api.connect();
+    const notifier = new ManagementApiNotifier(sdkClient(api), {
+      attempts: 3,
+      baseDelayMs: 1,
+      maxDelayMs: 1,
+    });
+
+    const delivery = await notifier.post(api.lastConnectionId(), '{"once":true}');
+
+    expect(delivery).toBe('delivered');
+    expect(notifier.retries).toBe(2);
+    expect(await client.next()).toEqual({ text: '{"once":true}', binary: false });
+    await sleep(100);
+    expect(client.frames).toHaveLength(1);
   });
 });

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ClientOptions } from 'ws';
 import type { RouteModel, StackModel } from '../../../local/assembly/stack-model.js';
+import type { FaultAnswer } from '../../../local/faults/fault-injector.js';
 import type { Invocation } from '../../../local/gateway/invoker.js';
 import { handleManagementRequest } from '../../../local/gateway/management-api.js';
 import {
@@ -47,6 +48,10 @@ export interface GatewayHarnessOptions {
   /** A REQUEST authorizer on `$connect` with identity source `route.request.querystring.token`. */
   readonly authorizer?: FakeFunction;
   readonly limits?: Partial<GatewayLimits>;
+  /** The management API's fault hook. */
+  readonly faultOf?: () => FaultAnswer | undefined;
+  /** The gateway's hook deciding whether a `$disconnect` is lost. */
+  readonly disconnectLost?: () => boolean;
 }
 
 /** A call the gateway made to a fake function. */
@@ -130,12 +135,14 @@ export class GatewayHarness {
       routes,
       functions: new Map(),
       tables: [],
+      schedules: [],
       secrets: [],
       resolution: { refs: {}, attributes: {} },
     };
     this.gateway = new WebSocketGateway({
       model,
       limits: this.limits,
+      ...(options.disconnectLost === undefined ? {} : { disconnectLost: options.disconnectLost }),
       invoke: async (functionId, event) => {
         const fn = functions.get(functionId);
         if (fn === undefined) throw new Error(`no fake function ${functionId}`);
@@ -145,11 +152,15 @@ export class GatewayHarness {
       },
     });
     this.server = createServer((request, response) => {
-      void handleManagementRequest(this.gateway, this.limits.maxPostBytes, request, response).then(
-        (handled) => {
-          if (!handled) response.writeHead(404).end();
-        },
-      );
+      void handleManagementRequest(
+        this.gateway,
+        this.limits.maxPostBytes,
+        request,
+        response,
+        options.faultOf,
+      ).then((handled) => {
+        if (!handled) response.writeHead(404).end();
+      });
     });
     this.server.on('upgrade', (request, socket, head) => {
       this.gateway.handleUpgrade(request, socket, head).catch(() => socket.destroy());

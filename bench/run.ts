@@ -1,0 +1,429 @@
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { SignJWT } from 'jose';
+import {
+  CONNECTION_TTL_S,
+  connectionSk,
+  epochSeconds,
+  sweepShardKey,
+  sweepShardOf,
+  userPk,
+} from '../lambdas/adapters/table-keys.js';
+import { synthesizeApp } from '../lib/realtime-app.js';
+import { localDynamoClient } from '../local/dynamo/client.js';
+import { type LocalStack, startLocalStack } from '../local/local-stack.js';
+import { Meter, type MeterSnapshot } from '../local/metering/meter.js';
+import { BenchClient, type BenchData } from './bench-client.js';
+import { coldStarts } from './cold-start.js';
+import { costPerMillionSends, PRICES, type SendCost } from './cost-model.js';
+
+/**
+ * `npm run bench`: our `send` against the reference pattern (the AWS sample's
+ * whole-table Scan and unbounded Promise.all, deployed as the `refsend`
+ * route) on the same local stack, over the same data, with real WebSocket
+ * clients in this process (one clock). Prints a table and writes
+ * bench/results/latest.json and a dated copy.
+ */
+
+const ROOM_SIZES = [10, 100, 1_000];
+const TABLE_SIZES = [1_000, 10_000];
+/** Measured sends per row and pattern, on a fixed schedule. */
+const SENDS = Number(process.env.BENCH_SENDS ?? 20);
+const INTERVAL_MS = 200;
+const DELIVERY_TIMEOUT_MS = 30_000;
+const OPEN_CONCURRENCY = 25;
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+type Pattern = BenchData['pattern'];
+
+interface PatternFigures {
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+  /** Mean over messages of the time until the last member had it. */
+  readonly lastMemberMs: number;
+  readonly deliveryRatio: number;
+  readonly readUnitsPerSend: number;
+  readonly writeUnitsPerSend: number;
+  readonly dynamoCallsPerSend: Readonly<Record<string, number>>;
+  readonly managementCallsPerSend: number;
+  readonly lambdaMsPerSend: number;
+  readonly costPerMillionSends: SendCost;
+}
+
+interface Row {
+  readonly tableConnections: number;
+  readonly roomMembers: number;
+  readonly ours: PatternFigures;
+  readonly reference: PatternFigures;
+  /** ours / reference, for each latency and unit figure. */
+  readonly ratio: Readonly<Record<string, number>>;
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const assembly = mkdtempSync(join(tmpdir(), 'realtime-bench-'));
+  log('synthesizing with REFERENCE_HANDLER=true');
+  synthesizeApp(assembly, {
+    env: { REFERENCE_HANDLER: 'true', MAX_ROOMS_PER_CONNECTION: '100' },
+  });
+  symlinkSync(join(ROOT, 'node_modules'), join(assembly, 'node_modules'), 'dir');
+  const meter = new Meter();
+  const stack = await startLocalStack({
+    assembly,
+    env: {},
+    meter,
+    engine: process.env.DYNAMODB_ENGINE === 'dynamodb-local' ? 'dynamodb-local' : 'dynalite',
+    log: (line) => {
+      if (/"level":"(error|warn)"|failed/.test(line)) console.error(line);
+    },
+  });
+  const clients: BenchClient[] = [];
+  try {
+    const maxRoom = Math.max(...ROOM_SIZES);
+    log(`opening ${maxRoom} connections`);
+    clients.push(...(await openClients(stack, maxRoom)));
+    const rows: Row[] = [];
+    let filler = 0;
+    for (const tableConnections of TABLE_SIZES) {
+      const wanted = tableConnections - maxRoom;
+      await writeFiller(stack, filler, wanted);
+      filler = Math.max(filler, wanted);
+      for (const roomMembers of ROOM_SIZES) {
+        log(`table ${tableConnections} connections, room ${roomMembers} members`);
+        rows.push(await measureRow(stack, meter, clients, tableConnections, roomMembers));
+      }
+    }
+    const result = {
+      date: new Date().toISOString(),
+      machine: machine(),
+      engine: stack.engine,
+      sendsPerRow: SENDS,
+      intervalMs: INTERVAL_MS,
+      prices: PRICES,
+      rows,
+      coldStarts: await coldStarts(stack.model),
+      durationS: Math.round((Date.now() - started) / 1000),
+    };
+    print(result.rows);
+    printColdStarts(result.coldStarts);
+    const dir = join(ROOT, 'bench', 'results');
+    mkdirSync(dir, { recursive: true });
+    const text = `${JSON.stringify(result, null, 2)}\n`;
+    writeFileSync(join(dir, 'latest.json'), text);
+    writeFileSync(join(dir, `bench-${result.date.slice(0, 10)}.json`), text);
+    log(`wrote bench/results/latest.json (${result.durationS} s)`);
+  } finally {
+    for (const client of clients) client.close();
+    await stack.stop();
+    rmSync(assembly, { recursive: true, force: true });
+  }
+}
+
+/** One row: our send and the reference's, each SENDS times on the same room. */
+async function measureRow(
+  stack: LocalStack,
+  meter: Meter,
+  clients: readonly BenchClient[],
+  tableConnections: number,
+  roomMembers: number,
+): Promise<Row> {
+  const room = `bench-${tableConnections}-${roomMembers}`;
+  const members = clients.slice(0, roomMembers);
+  await forEachLimited(members, OPEN_CONCURRENCY, async (client) => {
+    const reply = await client.request({ action: 'join', room });
+    if (reply.type !== 'joined') throw new Error(`join answered ${JSON.stringify(reply)}`);
+  });
+  const ours = await measurePattern(stack, meter, members, room, 'ours');
+  const reference = await measurePattern(stack, meter, members, room, 'reference');
+  const ratio: Record<string, number> = {};
+  for (const key of ['p50Ms', 'p99Ms', 'maxMs', 'lastMemberMs'] as const) {
+    ratio[key] = round(ours[key] / reference[key], 3);
+  }
+  ratio.readUnitsPerSend = round(ours.readUnitsPerSend / reference.readUnitsPerSend, 3);
+  ratio.costPerMillionSends = round(
+    ours.costPerMillionSends.total / reference.costPerMillionSends.total,
+    3,
+  );
+  return { tableConnections, roomMembers, ours, reference, ratio };
+}
+
+async function measurePattern(
+  stack: LocalStack,
+  meter: Meter,
+  members: readonly BenchClient[],
+  room: string,
+  pattern: Pattern,
+): Promise<PatternFigures> {
+  const publisher = members[0] as BenchClient;
+  const publish = async (n: number) => {
+    const data: BenchData = { pattern, n, t: performance.now() };
+    if (pattern === 'ours') {
+      const reply = await publisher.request({ action: 'send', room, data });
+      if (reply.type !== 'ack') throw new Error(`send answered ${JSON.stringify(reply)}`);
+    } else {
+      publisher.send({ action: 'refsend', room, data });
+    }
+  };
+  // Warm-up, not measured: cold starts belong to the cold-start figures.
+  const warm = new Set([-2, -1]);
+  for (const n of warm) await publish(n);
+  await allDelivered(members, pattern, warm);
+  for (const client of members) client.deliveries.length = 0;
+
+  meter.reset();
+  const measured = new Set(Array.from({ length: SENDS }, (_, n) => n));
+  const schedule = performance.now();
+  const sends: Promise<void>[] = [];
+  for (const n of measured) {
+    const due = schedule + n * INTERVAL_MS;
+    await sleep(Math.max(0, due - performance.now()));
+    sends.push(publish(n));
+  }
+  await Promise.all(sends);
+  await allDelivered(members, pattern, measured);
+  // Posts finish before the handler returns; the invocation is metered on return.
+  await sleep(200);
+  const counts = meter.snapshot();
+
+  const latencies = members
+    .flatMap((client) => client.deliveries.filter((d) => d.pattern === pattern))
+    .map((d) => d.latencyMs)
+    .sort((a, b) => a - b);
+  const lastPerMessage = [...measured].map((n) =>
+    Math.max(
+      ...members.flatMap((client) =>
+        client.deliveries.filter((d) => d.pattern === pattern && d.n === n).map((d) => d.latencyMs),
+      ),
+    ),
+  );
+  const perSend = (value: number) => round(value / SENDS, 3);
+  const handler = pattern === 'ours' ? 'SendHandler' : 'ReferenceSendHandler';
+  const invocations = counts.invocations[handler] ?? { count: 0, totalMs: 0 };
+  const memoryMb = [...stack.model.functions.values()].find((fn) => fn.name === handler)?.memoryMb;
+  const dynamoCallsPerSend = Object.fromEntries(
+    Object.entries(counts.dynamoCalls).map(([operation, calls]) => [operation, perSend(calls)]),
+  );
+  const lambdaMsPerSend = invocations.count > 0 ? invocations.totalMs / invocations.count : 0;
+  const cost = costPerMillionSends({
+    deliveries: members.length,
+    frameBytes: publisher.frameBytes,
+    requestBytes: Buffer.byteLength(
+      JSON.stringify({ action: 'send', room, data: { pattern, n: 0, t: 0 }, id: 'b1' }),
+    ),
+    replies: pattern === 'ours' ? 1 : 0,
+    lambdaInvocations: invocations.count / SENDS,
+    lambdaMs: lambdaMsPerSend,
+    lambdaMemoryMb: memoryMb ?? 256,
+    readUnits: counts.readUnits / SENDS,
+    writeUnits: counts.writeUnits / SENDS,
+  });
+  return {
+    p50Ms: round(percentile(latencies, 0.5), 1),
+    p99Ms: round(percentile(latencies, 0.99), 1),
+    maxMs: round(latencies.at(-1) ?? Number.NaN, 1),
+    lastMemberMs: round(mean(lastPerMessage), 1),
+    deliveryRatio: round(latencies.length / (SENDS * members.length), 4),
+    readUnitsPerSend: perSend(counts.readUnits),
+    writeUnitsPerSend: perSend(counts.writeUnits),
+    dynamoCallsPerSend,
+    managementCallsPerSend: perSend(managementCalls(counts)),
+    lambdaMsPerSend: round(lambdaMsPerSend, 1),
+    costPerMillionSends: roundCost(cost),
+  };
+}
+
+/** Waits until every member has every message in `ns` of `pattern`, or the timeout passes. */
+async function allDelivered(
+  members: readonly BenchClient[],
+  pattern: Pattern,
+  ns: ReadonlySet<number>,
+): Promise<void> {
+  const until = performance.now() + DELIVERY_TIMEOUT_MS;
+  while (performance.now() < until) {
+    if (members.every((client) => client.count(pattern, ns) >= ns.size)) return;
+    await sleep(20);
+  }
+}
+
+async function openClients(stack: LocalStack, count: number): Promise<BenchClient[]> {
+  const secret = new TextEncoder().encode(stack.secret);
+  const clients: BenchClient[] = new Array(count);
+  await forEachLimited(
+    Array.from({ length: count }, (_, index) => index),
+    OPEN_CONCURRENCY,
+    async (index) => {
+      const token = await new SignJWT({ name: `Bench ${index}` })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject(`bench-user-${index}`)
+        .setExpirationTime('2h')
+        .sign(secret);
+      clients[index] = await BenchClient.open(stack.url, token);
+    },
+  );
+  return clients;
+}
+
+/**
+ * Adds connection records, as `$connect` writes them, for connections outside
+ * every measured room: they make the table hold as many connections as the
+ * row says. Ours never reads them; the reference's Scan reads every one.
+ */
+async function writeFiller(stack: LocalStack, from: number, to: number): Promise<void> {
+  if (to <= from) return;
+  log(`writing ${to - from} more connection records`);
+  const tableName = stack.model.tables[0]?.logicalId ?? '';
+  const client = DynamoDBDocumentClient.from(localDynamoClient(stack.dynamoEndpoint));
+  const now = Date.now();
+  try {
+    for (let start = from; start < to; start += 25) {
+      const items = Array.from({ length: Math.min(25, to - start) }, (_, offset) => {
+        const index = start + offset;
+        const connectionId = `Filler${String(index).padStart(9, '0')}=`;
+        return {
+          PutRequest: {
+            Item: {
+              pk: userPk(`filler-${index}`),
+              sk: connectionSk(connectionId),
+              connectionId,
+              userId: `filler-${index}`,
+              name: `Filler ${index}`,
+              connectedAt: now,
+              expiresAt: epochSeconds(now) + CONNECTION_TTL_S,
+              sweepShard: sweepShardKey(sweepShardOf(connectionId)),
+              rooms: new Set([`elsewhere-${index % 50}`]),
+            },
+          },
+        };
+      });
+      await client.send(new BatchWriteCommand({ RequestItems: { [tableName]: items } }));
+    }
+  } finally {
+    client.destroy();
+  }
+}
+
+function managementCalls(counts: MeterSnapshot): number {
+  return Object.values(counts.managementCalls).reduce((sum, calls) => sum + calls, 0);
+}
+
+function print(rows: readonly Row[]): void {
+  const header = [
+    'table',
+    'room',
+    'pattern',
+    'p50 ms',
+    'p99 ms',
+    'max ms',
+    'last ms',
+    'delivered',
+    'RCU/send',
+    'WCU/send',
+    'DDB calls',
+    'posts',
+    '$/M sends',
+    'x floor',
+  ];
+  const lines = [header];
+  for (const row of rows) {
+    for (const pattern of ['ours', 'reference'] as const) {
+      const f = row[pattern];
+      lines.push([
+        String(row.tableConnections),
+        String(row.roomMembers),
+        pattern,
+        String(f.p50Ms),
+        String(f.p99Ms),
+        String(f.maxMs),
+        String(f.lastMemberMs),
+        `${round(f.deliveryRatio * 100, 2)}%`,
+        String(f.readUnitsPerSend),
+        String(f.writeUnitsPerSend),
+        String(round(sum(Object.values(f.dynamoCallsPerSend)), 2)),
+        String(f.managementCallsPerSend),
+        f.costPerMillionSends.total.toFixed(2),
+        f.costPerMillionSends.overFloor.toFixed(2),
+      ]);
+    }
+    lines.push([
+      '',
+      '',
+      'ours/ref',
+      String(row.ratio.p50Ms),
+      String(row.ratio.p99Ms),
+      String(row.ratio.maxMs),
+      String(row.ratio.lastMemberMs),
+      '',
+      String(row.ratio.readUnitsPerSend),
+      '',
+      '',
+      '',
+      String(row.ratio.costPerMillionSends),
+      '',
+    ]);
+  }
+  const widths = header.map((_, column) =>
+    Math.max(...lines.map((line) => line[column]?.length ?? 0)),
+  );
+  console.log(
+    lines.map((line) => line.map((cell, i) => cell.padStart(widths[i] ?? 0)).join('  ')).join('\n'),
+  );
+}
+
+function printColdStarts(rows: Awaited<ReturnType<typeof coldStarts>>): void {
+  console.log('\ncold start: bundle size and import time in a fresh Node process (median)');
+  for (const row of rows) {
+    console.log(
+      `  ${row.function.padEnd(22)} ${String(row.bytes).padStart(8)} bytes  ${String(row.importMs).padStart(6)} ms` +
+        (row.runtimeSdkImportMs === undefined
+          ? ''
+          : `   (SDK from the runtime instead: ${row.runtimeSdkImportMs} ms)`),
+    );
+  }
+}
+
+function machine() {
+  return {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    memoryGb: round(totalmem() / 2 ** 30, 1),
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+  };
+}
+
+async function forEachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await work(items[next++] as T);
+    }),
+  );
+}
+
+function percentile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? Number.NaN;
+}
+
+const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
+const mean = (values: readonly number[]) =>
+  values.length === 0 ? Number.NaN : sum(values) / values.length;
+const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const log = (line: string) => console.error(`[bench] ${line}`);
+
+function roundCost(cost: SendCost): SendCost {
+  return Object.fromEntries(
+    Object.entries(cost).map(([key, value]) => [key, round(value, 4)]),
+  ) as unknown as SendCost;
+}
+
+await main();
