@@ -74,11 +74,28 @@ export function isGone(error: unknown): boolean {
   );
 }
 
-/** Throttling and server-side failures are worth another try; anything else is not. */
+/** Node's codes for a connection that failed or broke before an answer came. */
+const NETWORK_ERROR_CODES = new Set([
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ECONNREFUSED',
+  'EAI_AGAIN',
+]);
+
+/**
+ * Throttling, server-side failures and broken connections are worth another
+ * try; anything else is not. A reused keep-alive socket that the other side
+ * closed fails with ECONNRESET before any answer: the post may or may not have
+ * been delivered, and a second copy is harmless (clients drop a seq they have).
+ */
 export function isRetryablePostError(error: unknown): boolean {
   if (isGone(error)) return false;
   if (error instanceof LimitExceededException) return true;
   if (error instanceof Error && error.name === 'LimitExceededException') return true;
+  if (error instanceof Error && error.name === 'TimeoutError') return true;
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (typeof code === 'string' && NETWORK_ERROR_CODES.has(code)) return true;
   const status = httpStatusOf(error);
   return status === 429 || (status !== undefined && status >= 500);
 }

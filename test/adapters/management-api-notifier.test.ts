@@ -115,6 +115,21 @@ describe('ManagementApiNotifier', () => {
     expect(notifier.retries).toBe(1);
   });
 
+  it.each([
+    [
+      'a reset keep-alive socket',
+      Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }),
+    ],
+    ['a broken pipe', Object.assign(new Error('write EPIPE'), { code: 'EPIPE' })],
+    ['a request timeout', Object.assign(new Error('timed out'), { name: 'TimeoutError' })],
+  ])('retries a post that failed with %s before any answer', async (_, failure) => {
+    api.on(PostToConnectionCommand).rejectsOnce(failure).resolves({});
+    const notifier = new ManagementApiNotifier(client, policy);
+
+    await expect(notifier.post('conn-1=', PAYLOAD)).resolves.toBe('delivered');
+    expect(postCalls()).toHaveLength(2);
+  });
+
   it('retries a post answered with HTTP 429 under another name', async () => {
     api
       .on(PostToConnectionCommand)
