@@ -1,6 +1,7 @@
 import type { Caller } from './caller.js';
 import { keyOf } from './caller.js';
 import { departConnection } from './departure.js';
+import { prune } from './fan-out.js';
 import { userOf } from './identity.js';
 import type { Services } from './ports.js';
 
@@ -26,5 +27,6 @@ export async function openConnection(services: Services, caller: Caller): Promis
 
 /** `$disconnect`: removes the connection and its memberships, announcing presence leaves. */
 export async function closeConnection(services: Services, caller: Caller): Promise<void> {
-  await departConnection(services, keyOf(caller), userOf(caller.identity));
+  const departure = await departConnection(services, keyOf(caller), userOf(caller.identity));
+  await prune(services, departure.gone);
 }

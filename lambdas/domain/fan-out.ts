@@ -9,10 +9,16 @@ export interface Target extends User {
   readonly connectionId: string;
 }
 
+/** A connection found gone, and the room whose fan-out found it (none for `direct`). */
+export interface GoneTarget {
+  readonly target: Target;
+  readonly room?: string;
+}
+
 /** What a fan-out did. */
 export interface FanOutReport {
   readonly delivered: number;
-  /** Connections found gone (and pruned). */
+  /** Connections found gone (and pruned, up to the per-request bound). */
   readonly gone: number;
   /** Posts that failed after retries; those members recover through `history`. */
   readonly failed: number;
@@ -24,17 +30,18 @@ export interface FanOutReport {
 export const FAN_OUT_CONCURRENCY = 32;
 
 /**
- * Pruning announces presence leaves, which fan out and may find more gone
- * connections; this bounds that chain (each step removes records, so it ends anyway).
+ * Departures one request makes at most, its own fan-out's and those its
+ * presence announcements find. The others stay in the table and are found by
+ * the next fan-out or the sweeper, so a burst of dead connections cannot hold
+ * every sender's reply until its function times out.
  */
-const MAX_PRUNE_DEPTH = 3;
+export const MAX_PRUNES_PER_REQUEST = 25;
 
 export interface BroadcastOptions {
   /** A connection not to deliver to (the sender, for frames that exclude it). */
   readonly except?: string;
   /** Members already read, to save a query. */
   readonly members?: readonly Member[];
-  readonly depth?: number;
 }
 
 /**
@@ -48,6 +55,26 @@ export async function broadcast(
   frame: ServerFrame,
   options: BroadcastOptions = {},
 ): Promise<FanOutReport> {
+  const report = await fanOut(services, room, frame, options);
+  const pruned = await prune(
+    services,
+    report.gone.map((target) => ({ target, room })),
+  );
+  return {
+    delivered: report.delivered,
+    gone: report.gone.length,
+    failed: report.failed,
+    pruneFailed: pruned.failed,
+  };
+}
+
+/** Delivers a frame to every connection in the room and returns the gone ones, pruning nothing. */
+export async function fanOut(
+  services: Services,
+  room: string,
+  frame: ServerFrame,
+  options: BroadcastOptions = {},
+): Promise<{ delivered: number; failed: number; gone: Target[] }> {
   const payload = stringifyJson(frame);
   const pages = options.members ? [options.members] : services.rooms.memberPages(room);
   let delivered = 0;
@@ -64,8 +91,7 @@ export async function broadcast(
     failed += report.failed;
     gone.push(...report.gone);
   }
-  const pruneFailed = await prune(services, gone, room, options.depth ?? 0);
-  return { delivered, gone: gone.length, failed, pruneFailed };
+  return { delivered, failed, gone };
 }
 
 /** Posts one payload to each target; returns the counts and the targets found gone. */
@@ -93,35 +119,47 @@ export async function deliver(
 export const CONNECT_GRACE_MS = 30_000;
 
 /**
- * Removes gone connections' records; `room` is where they were found, in case
- * their record is gone too. A removal that fails is left for the next fan-out
- * or the sweeper: the request that found the connection gone has done its
+ * Departs gone connections, announcing each user's presence leave. The
+ * announcements may find more gone connections: they join the same worklist,
+ * so every departure is announced however long the chain, and none twice per
+ * request. At most MAX_PRUNES_PER_REQUEST departures are made, in random
+ * order so that concurrent senders finding the same dead connections mostly
+ * prune different ones. A removal that fails is left for a later fan-out or
+ * the sweeper: the request that found the connection gone has done its own
  * work, and must not answer `internal` for someone else's cleanup.
- * Returns how many removals failed.
  */
 export async function prune(
   services: Services,
-  gone: readonly Target[],
-  room: string | undefined,
-  depth: number,
-): Promise<number> {
+  found: readonly GoneTarget[],
+): Promise<{ removed: number; failed: number }> {
   const connectedBefore = services.clock() - CONNECT_GRACE_MS;
+  const queue = shuffled(found);
+  const seen = new Set<string>();
+  let removed = 0;
   let failed = 0;
-  for (const target of gone) {
+  while (queue.length > 0 && seen.size < MAX_PRUNES_PER_REQUEST) {
+    const { target, room } = queue.shift() as GoneTarget;
+    if (seen.has(target.connectionId)) continue;
+    seen.add(target.connectionId);
     try {
-      await departConnection(services, target, target, {
+      const departure = await departConnection(services, target, target, {
         alsoRooms: room === undefined ? [] : [room],
-        depth: depth + 1,
         connectedBefore,
       });
+      if (departure.kind === 'removed') removed++;
+      queue.push(...shuffled(departure.gone));
     } catch {
       failed++;
     }
   }
-  return failed;
+  return { removed, failed };
 }
 
-/** Whether a departure at this depth still announces presence leaves. */
-export function announcesAt(depth: number): boolean {
-  return depth <= MAX_PRUNE_DEPTH;
+function shuffled<T>(items: readonly T[]): T[] {
+  const copy = [...items];
+  for (let index = copy.length - 1; index > 0; index--) {
+    const other = Math.floor(Math.random() * (index + 1));
+    [copy[index], copy[other]] = [copy[other] as T, copy[index] as T];
+  }
+  return copy;
 }

@@ -1,6 +1,5 @@
 import { forEachBounded } from './concurrency.js';
-import { departConnection } from './departure.js';
-import { CONNECT_GRACE_MS } from './fan-out.js';
+import { CONNECT_GRACE_MS, prune } from './fan-out.js';
 import type { Services } from './ports.js';
 
 /** What one sweep did. */
@@ -54,11 +53,9 @@ export async function sweep(services: Services, options: SweepOptions): Promise<
       const failures = await forEachBounded(page, SWEEP_CONCURRENCY, async (connection) => {
         checked++;
         if ((await services.notifier.probe(connection.connectionId)) === 'live') return;
-        const removal = await departConnection(services, connection, connection, {
-          connectedBefore,
-          depth: 1,
-        });
-        if (removal === 'removed') pruned++;
+        const outcome = await prune(services, [{ target: connection }]);
+        pruned += outcome.removed;
+        if (outcome.failed > 0) throw new Error('a departure failed; the next sweep retries it');
       });
       failed += failures.length;
     }

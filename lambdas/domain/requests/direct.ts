@@ -17,7 +17,10 @@ export const direct: RequestHandler<'direct'> = async (services, caller, request
     ts: services.clock(),
   });
   const report = await deliver(services, targets, payload);
-  await prune(services, report.gone, undefined, 0);
+  await prune(
+    services,
+    report.gone.map((target) => ({ target })),
+  );
   return request.id === undefined
     ? undefined
     : { type: 'ack', id: request.id, delivered: report.delivered };
