@@ -3,6 +3,7 @@ import { type EngineName, javaVersion, MIN_JAVA_VERSION } from '../../../local/d
 import type { FaultOptions } from '../../../local/faults/fault-injector.js';
 import type { GatewayLimits } from '../../../local/gateway/websocket-gateway.js';
 import { type LocalStack, startLocalStack } from '../../../local/local-stack.js';
+import type { Meter } from '../../../local/metering/meter.js';
 import { type Frame, HandshakeRefusedError, type OpenOptions, TestClient } from './ws-client.js';
 
 /** What a test asks of `/dev/token`. */
@@ -44,6 +45,8 @@ export interface StackFixtureOptions {
   readonly limits?: Partial<GatewayLimits>;
   /** Faults the stack injects; none when absent. */
   readonly faults?: FaultOptions;
+  /** Counts the functions' AWS calls (the call-count test). */
+  readonly meter?: Meter;
 }
 
 /**
@@ -62,6 +65,7 @@ export function useLocalStack(engine: EngineName, options: StackFixtureOptions =
       env: options.env ?? {},
       ...(options.limits === undefined ? {} : { limits: options.limits }),
       ...(options.faults === undefined ? {} : { faults: options.faults }),
+      ...(options.meter === undefined ? {} : { meter: options.meter }),
       log: (line) => logs.push(line),
     });
   });
