@@ -15,6 +15,7 @@ const CONNECTION_ATTRIBUTES = [
   'tat',
   'rooms',
   'renewedExp',
+  'sweepShard',
 ];
 const HEAD_ATTRIBUTES = ['pk', 'sk', 'seq'];
 const MEMBERSHIP_ATTRIBUTES = ['pk', 'sk', 'userId', 'name', 'conns', 'expiresAt'];
@@ -62,6 +63,7 @@ export function expectOnlyWhatWasDone(
         userId: connection.user.userId,
         name: connection.user.name,
         expiresAt: expect.any(Number),
+        sweepShard: expect.stringMatching(/^sweep#([0-9]|1[0-5])$/),
       });
       expect(strings(item.rooms), shown).toEqual([...connection.rooms].sort());
       continue;
