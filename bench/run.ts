@@ -35,6 +35,13 @@ const SENDS = Number(process.env.BENCH_SENDS ?? 20);
 const INTERVAL_MS = 200;
 const DELIVERY_TIMEOUT_MS = 30_000;
 const OPEN_CONCURRENCY = 25;
+/**
+ * Connections per user (MAX_CONNECTIONS_PER_USER): a room of 1,000 members is
+ * 100 users with 10 connections each. Each user's first join is announced to
+ * the whole room, so 1,000 distinct users would cost the setup half a million
+ * presence posts, none of them measured.
+ */
+const CONNECTIONS_PER_USER = 10;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 type Pattern = BenchData['pattern'];
@@ -256,9 +263,10 @@ async function openClients(stack: LocalStack, count: number): Promise<BenchClien
     Array.from({ length: count }, (_, index) => index),
     OPEN_CONCURRENCY,
     async (index) => {
-      const token = await new SignJWT({ name: `Bench ${index}` })
+      const user = Math.floor(index / CONNECTIONS_PER_USER);
+      const token = await new SignJWT({ name: `Bench ${user}` })
         .setProtectedHeader({ alg: 'HS256' })
-        .setSubject(`bench-user-${index}`)
+        .setSubject(`bench-user-${user}`)
         .setExpirationTime('2h')
         .sign(secret);
       clients[index] = await BenchClient.open(stack.url, token);

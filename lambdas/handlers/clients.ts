@@ -26,8 +26,11 @@ export const DYNAMO_RETRY: RetryPolicy = {
   deadline: invocationDeadline,
 };
 
-/** Keep-alive sockets shared by a fan-out's posts; more than the fan-out's concurrency. */
-const AGENT = { keepAlive: true, maxSockets: 64 };
+/**
+ * Keep-alive sockets shared by a fan-out's posts: more than the fan-out's
+ * concurrency, so presence announcements made while pruning do not queue.
+ */
+const AGENT = { keepAlive: true, maxSockets: 96 };
 
 /**
  * Builds the services of a function from its environment. Called once per

@@ -1,6 +1,6 @@
 import type { MessageFrame } from '../../../protocol/messages.js';
 import { admit, requireMember, requireRoomAllowed } from '../admission.js';
-import { broadcast } from '../fan-out.js';
+import { broadcast, readMembers } from '../fan-out.js';
 import { userOf } from '../identity.js';
 import { requireDataWithin } from './data-size.js';
 import type { RequestHandler } from './request-handler.js';
@@ -23,8 +23,12 @@ export const send: RequestHandler<'send'> = async (services, caller, request) =>
     ts,
   };
   // Stored before delivery, so a member that misses the post finds it in history.
+  // The members are read meanwhile: after the seq was taken (see join), before any post.
   const expiresAt = Math.ceil(ts / 1000) + services.limits.historyTtlHours * 3600;
-  await services.messages.put(message, expiresAt);
-  await broadcast(services, room, message);
+  const [members] = await Promise.all([
+    readMembers(services, room),
+    services.messages.put(message, expiresAt),
+  ]);
+  await broadcast(services, room, message, { members });
   return request.id === undefined ? undefined : { type: 'ack', id: request.id, room, seq };
 };
