@@ -1,14 +1,9 @@
 import { Agent, createServer, request as httpRequest, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type LocalProxy, listenLocally } from '../net/local-proxy-server.js';
 import type { FaultAnswer } from './fault-injector.js';
 
 /** A proxy in front of a local DynamoDB that fails some requests. */
-export interface DynamoFaultProxy {
-  /** `http://127.0.0.1:<port>`: where the functions send their DynamoDB requests. */
-  readonly endpoint: string;
-  /** Stops serving and frees the port; safe to call twice. */
-  close(): Promise<void>;
-}
+export type DynamoFaultProxy = LocalProxy;
 
 /** DynamoDB's JSON protocol: errors carry the type, namespaced, in `__type`. */
 const DYNAMO_ERROR_NAMESPACE = 'com.amazonaws.dynamodb.v20120810#';
@@ -52,26 +47,7 @@ export async function startDynamoFaultProxy(
     });
     request.pipe(forwarded);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  let closing: Promise<void> | undefined;
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    close() {
-      closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-        agent.destroy();
-      });
-      return closing;
-    },
-  };
+  return listenLocally(server, agent);
 }
 
 function answer(response: ServerResponse, fault: FaultAnswer): void {

@@ -1,14 +1,9 @@
 import { Agent, createServer, request as httpRequest } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type LocalProxy, listenLocally } from '../net/local-proxy-server.js';
 import type { Meter } from './meter.js';
 
 /** A proxy in front of a local DynamoDB that meters every request. */
-export interface DynamoMeterProxy {
-  /** `http://127.0.0.1:<port>`. */
-  readonly endpoint: string;
-  /** Stops serving and frees the port; safe to call twice. */
-  close(): Promise<void>;
-}
+export type DynamoMeterProxy = LocalProxy;
 
 /** Operations that accept `ReturnConsumedCapacity`. */
 const METERABLE = new Set([
@@ -70,26 +65,7 @@ export async function startDynamoMeterProxy(
     forwarded.on('error', () => response.destroy());
     forwarded.end(body);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  let closing: Promise<void> | undefined;
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    close() {
-      closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-        agent.destroy();
-      });
-      return closing;
-    },
-  };
+  return listenLocally(server, agent);
 }
 
 /** The capacity units an answer reports: one object, or one per table for batches. */
