@@ -28,8 +28,13 @@ import { costPerMillionSends, PRICES, type SendCost } from './cost-model.js';
  * bench/results/latest.json and a dated copy.
  */
 
-const ROOM_SIZES = [10, 100, 1_000];
-const TABLE_SIZES = [1_000, 10_000];
+/** `BENCH_ROOMS=1000 BENCH_TABLES=1000` runs one row, for a quick look. */
+const listOf = (value: string | undefined, fallback: number[]) =>
+  value === undefined ? fallback : value.split(',').map(Number);
+const ROOM_SIZES = listOf(process.env.BENCH_ROOMS, [10, 100, 1_000]);
+const TABLE_SIZES = listOf(process.env.BENCH_TABLES, [1_000, 10_000]);
+/** A partial run writes bench/results/partial.json (ignored by git) and skips the cold starts. */
+const PARTIAL = process.env.BENCH_ROOMS !== undefined || process.env.BENCH_TABLES !== undefined;
 /** Measured sends per row and pattern, on a fixed schedule. */
 const SENDS = Number(process.env.BENCH_SENDS ?? 20);
 /**
@@ -117,7 +122,7 @@ async function main(): Promise<void> {
       intervalMs: Object.fromEntries(ROOM_SIZES.map((size) => [size, intervalFor(size)])),
       prices: PRICES,
       rows,
-      coldStarts: await coldStarts(stack.model),
+      coldStarts: PARTIAL ? [] : await coldStarts(stack.model),
       durationS: Math.round((Date.now() - started) / 1000),
     };
     print(result.rows);
@@ -125,9 +130,13 @@ async function main(): Promise<void> {
     const dir = join(ROOT, 'bench', 'results');
     mkdirSync(dir, { recursive: true });
     const text = `${JSON.stringify(result, null, 2)}\n`;
-    writeFileSync(join(dir, 'latest.json'), text);
-    writeFileSync(join(dir, `bench-${result.date.slice(0, 10)}.json`), text);
-    log(`wrote bench/results/latest.json (${result.durationS} s)`);
+    if (PARTIAL) {
+      writeFileSync(join(dir, 'partial.json'), text);
+    } else {
+      writeFileSync(join(dir, 'latest.json'), text);
+      writeFileSync(join(dir, `bench-${result.date.slice(0, 10)}.json`), text);
+    }
+    log(`wrote bench/results/${PARTIAL ? 'partial' : 'latest'}.json (${result.durationS} s)`);
   } finally {
     for (const client of clients) client.close();
     await stack.stop();
