@@ -47,6 +47,8 @@ type Variant = 'idle' | 'busy';
 
 /** Attempts per admission: a lost race with a concurrent request costs one more write. */
 const MAX_ATTEMPTS = 3;
+/** Connections per sweep page. */
+const SWEEP_PAGE_SIZE = 500;
 /** Bound on the per-instance hint cache. */
 const HINT_CAPACITY = 10_000;
 
@@ -154,6 +156,8 @@ export class DynamoConnectionStore implements ConnectionStore {
           IndexName: SWEEP_INDEX,
           KeyConditionExpression: 'sweepShard = :shard AND connectedAt < :before',
           ExpressionAttributeValues: { ':shard': sweepShardKey(shard), ':before': connectedBefore },
+          // Pages the sweeper can check in a few seconds, so it stops in time at its deadline.
+          Limit: SWEEP_PAGE_SIZE,
           ExclusiveStartKey: startKey,
         }),
       );

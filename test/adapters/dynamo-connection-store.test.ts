@@ -138,6 +138,7 @@ describe('DynamoConnectionStore.sweepPages', () => {
       IndexName: 'bySweepShard',
       KeyConditionExpression: 'sweepShard = :shard AND connectedAt < :before',
       ExpressionAttributeValues: { ':shard': 'sweep#3', ':before': NOW },
+      Limit: 500,
       ExclusiveStartKey: undefined,
     });
     expect(inputs[1]?.ExclusiveStartKey).toEqual(next);
