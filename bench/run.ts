@@ -12,6 +12,7 @@ import {
   sweepShardOf,
   userPk,
 } from '../lambdas/adapters/table-keys.js';
+import { forEachBounded } from '../lambdas/domain/concurrency.js';
 import { synthesizeApp } from '../lib/realtime-app.js';
 import { localDynamoClient } from '../local/dynamo/client.js';
 import { type LocalStack, startLocalStack } from '../local/local-stack.js';
@@ -417,17 +418,14 @@ function machine() {
   };
 }
 
+/** Runs `work` over `items`, at most `limit` at once, and fails with the first failure. */
 async function forEachLimited<T>(
   items: readonly T[],
   limit: number,
   work: (item: T) => Promise<void>,
-) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) await work(items[next++] as T);
-    }),
-  );
+): Promise<void> {
+  const [failure] = await forEachBounded(items, limit, work);
+  if (failure !== undefined) throw failure;
 }
 
 function percentile(sorted: readonly number[], q: number): number {

@@ -5,6 +5,7 @@ import {
   MEMBER_SK_PREFIX,
   roomPk,
 } from '../../lambdas/adapters/table-keys.js';
+import { forEachBounded } from '../../lambdas/domain/concurrency.js';
 import type { FaultOptions } from '../../local/faults/fault-injector.js';
 import { seededRandom } from '../../local/faults/seeded-random.js';
 import { useLocalStack } from '../integration/support/local-stack-fixture.js';
@@ -79,21 +80,6 @@ interface Sent {
   readonly failure?: string;
 }
 
-/** Runs `fn` over `items`, at most `limit` at once. */
-async function forEachBounded<T>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    for (let index = next++; index < items.length; index = next++) {
-      await fn(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
-
 /** Polls `check` until it is true or `ms` have passed; resolves whether it became true. */
 async function settles(check: () => boolean | Promise<boolean>, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
@@ -145,7 +131,7 @@ describe('chaos through the local stack, on dynalite', () => {
 
     try {
       // A user's connections join one after another, users side by side.
-      await forEachBounded(userIds, JOIN_CONCURRENCY, async (userId) => {
+      const [joinFailure] = await forEachBounded(userIds, JOIN_CONCURRENCY, async (userId) => {
         for (let c = 0; c < CONNECTIONS_PER_USER; c++) {
           const client = await local.connect(userId, { timeoutMs: REPLY_MS });
           const connectionId = local.connectionIdOf(client);
@@ -153,6 +139,7 @@ describe('chaos through the local stack, on dynalite', () => {
           members.push({ userId, client, connectionId });
         }
       });
+      if (joinFailure !== undefined) throw joinFailure;
       const joinedAt = performance.now();
 
       // Publishers are the first connections of the first users, which stay.

@@ -1,8 +1,7 @@
 import type { User } from '../../../protocol/messages.js';
 import { roomAllowed } from '../../auth/room-access.js';
 import { admit, requireRoomAllowed } from '../admission.js';
-import type { Caller } from '../caller.js';
-import { keyOf } from '../caller.js';
+import { type Caller, keyOf } from '../caller.js';
 import { broadcast } from '../fan-out.js';
 import { userOf } from '../identity.js';
 import type { Services } from '../ports.js';
