@@ -2,17 +2,25 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchWriteCommand,
+  DynamoDBDocumentClient,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { SignJWT } from 'jose';
 import {
   CONNECTION_TTL_S,
   connectionSk,
   epochSeconds,
+  memberSk,
+  roomPk,
   sweepShardKey,
   sweepShardOf,
   userPk,
 } from '../lambdas/adapters/table-keys.js';
 import { forEachBounded } from '../lambdas/domain/concurrency.js';
+import { DEFAULT_FAN_OUT_CHUNK_SIZE } from '../lambdas/shared/config.js';
 import { synthesizeApp } from '../lib/realtime-app.js';
 import { localDynamoClient } from '../local/dynamo/client.js';
 import { type LocalStack, startLocalStack } from '../local/local-stack.js';
@@ -32,12 +40,21 @@ import { costPerMillionSends, PRICES, type SendCost } from './cost-model.js';
 /** `BENCH_ROOMS=1000 BENCH_TABLES=1000` runs one row, for a quick look. */
 const listOf = (value: string | undefined, fallback: number[]) =>
   value === undefined ? fallback : value.split(',').map(Number);
-const ROOM_SIZES = listOf(process.env.BENCH_ROOMS, [10, 100, 1_000]);
+const ROOM_SIZES = listOf(process.env.BENCH_ROOMS, [10, 100, 1_000, 5_000]);
 const TABLE_SIZES = listOf(process.env.BENCH_TABLES, [1_000, 10_000]);
 /** A partial run writes bench/results/partial.json (ignored by git) and skips the cold starts. */
 const PARTIAL = process.env.BENCH_ROOMS !== undefined || process.env.BENCH_TABLES !== undefined;
 /** Measured sends per row and pattern, on a fixed schedule. */
 const SENDS = Number(process.env.BENCH_SENDS ?? 20);
+/** Fewer for rooms above JOINED_ROOM_LIMIT, whose sends are spaced 10 s or more apart. */
+const sendsFor = (members: number) => (members > JOINED_ROOM_LIMIT ? Math.min(SENDS, 10) : SENDS);
+/**
+ * Rooms up to this size are entered with real `join`s. Larger ones get their
+ * membership records written directly, as `join` writes them: each user's
+ * first join is announced to everyone already in, so 500 users joining a room
+ * of 5,000 connections would cost the setup 1.25 million presence posts.
+ */
+const JOINED_ROOM_LIMIT = 1_000;
 /**
  * Time between sends: 200 ms, or 2 ms per member for larger rooms. The local
  * stack, the bench's clients and the meter share this machine's cores; sends
@@ -68,7 +85,11 @@ interface PatternFigures {
   readonly writeUnitsPerSend: number;
   readonly dynamoCallsPerSend: Readonly<Record<string, number>>;
   readonly managementCallsPerSend: number;
+  /** Duration of the send function (ours) or the reference function. */
   readonly lambdaMsPerSend: number;
+  /** Fan-out workers invoked per send, and their summed duration per send. */
+  readonly workerInvocationsPerSend: number;
+  readonly workerMsPerSend: number;
   readonly costPerMillionSends: SendCost;
 }
 
@@ -101,16 +122,20 @@ async function main(): Promise<void> {
   });
   const clients: BenchClient[] = [];
   try {
-    const maxRoom = Math.max(...ROOM_SIZES);
-    log(`opening ${maxRoom} connections`);
-    clients.push(...(await openClients(stack, maxRoom)));
     const rows: Row[] = [];
     let filler = 0;
-    for (const tableConnections of TABLE_SIZES) {
-      const wanted = tableConnections - maxRoom;
+    for (const tableConnections of [...TABLE_SIZES].sort((a, b) => a - b)) {
+      // Only the rooms that fit in the table; their members are the table's live connections.
+      const roomSizes = ROOM_SIZES.filter((size) => size <= tableConnections);
+      const needed = Math.max(0, ...roomSizes);
+      if (needed > clients.length) {
+        log(`opening ${needed - clients.length} more connections`);
+        clients.push(...(await openClients(stack, clients.length, needed)));
+      }
+      const wanted = tableConnections - clients.length;
       await writeFiller(stack, filler, wanted);
       filler = Math.max(filler, wanted);
-      for (const roomMembers of ROOM_SIZES) {
+      for (const roomMembers of roomSizes) {
         log(`table ${tableConnections} connections, room ${roomMembers} members`);
         rows.push(await measureRow(stack, meter, clients, tableConnections, roomMembers));
       }
@@ -119,8 +144,9 @@ async function main(): Promise<void> {
       date: new Date().toISOString(),
       machine: machine(),
       engine: stack.engine,
-      sendsPerRow: SENDS,
+      sendsPerRow: Object.fromEntries(ROOM_SIZES.map((size) => [size, sendsFor(size)])),
       intervalMs: Object.fromEntries(ROOM_SIZES.map((size) => [size, intervalFor(size)])),
+      fanOutChunkSize: DEFAULT_FAN_OUT_CHUNK_SIZE,
       prices: PRICES,
       rows,
       coldStarts: PARTIAL ? [] : await coldStarts(stack.model),
@@ -145,7 +171,7 @@ async function main(): Promise<void> {
   }
 }
 
-/** One row: our send and the reference's, each SENDS times on the same room. */
+/** One row: our send and the reference's, each `sendsFor(roomMembers)` times on the same room. */
 async function measureRow(
   stack: LocalStack,
   meter: Meter,
@@ -155,10 +181,14 @@ async function measureRow(
 ): Promise<Row> {
   const room = `bench-${tableConnections}-${roomMembers}`;
   const members = clients.slice(0, roomMembers);
-  await forEachLimited(members, OPEN_CONCURRENCY, async (client) => {
-    const reply = await client.request({ action: 'join', room });
-    if (reply.type !== 'joined') throw new Error(`join answered ${JSON.stringify(reply)}`);
-  });
+  if (roomMembers > JOINED_ROOM_LIMIT) {
+    await writeMembership(stack, room, roomMembers / CONNECTIONS_PER_USER);
+  } else {
+    await forEachLimited(members, OPEN_CONCURRENCY, async (client) => {
+      const reply = await client.request({ action: 'join', room });
+      if (reply.type !== 'joined') throw new Error(`join answered ${JSON.stringify(reply)}`);
+    });
+  }
   const ours = await measurePattern(stack, meter, members, room, 'ours');
   const reference = await measurePattern(stack, meter, members, room, 'reference');
   const ratio: Record<string, number> = {};
@@ -197,7 +227,8 @@ async function measurePattern(
   for (const client of members) client.deliveries.length = 0;
 
   meter.reset();
-  const measured = new Set(Array.from({ length: SENDS }, (_, n) => n));
+  const count = sendsFor(members.length);
+  const measured = new Set(Array.from({ length: count }, (_, n) => n));
   const schedule = performance.now();
   const sends: Promise<void>[] = [];
   for (const n of measured) {
@@ -222,7 +253,7 @@ async function measurePattern(
       ),
     ),
   );
-  const perSend = (value: number) => round(value / SENDS, 3);
+  const perSend = (value: number) => round(value / count, 3);
   const handler = pattern === 'ours' ? 'SendHandler' : 'ReferenceSendHandler';
   const invocations = counts.invocations[handler] ?? { count: 0, totalMs: 0 };
   const memoryMb = [...stack.model.functions.values()].find((fn) => fn.name === handler)?.memoryMb;
@@ -230,6 +261,15 @@ async function measurePattern(
     Object.entries(counts.dynamoCalls).map(([operation, calls]) => [operation, perSend(calls)]),
   );
   const lambdaMsPerSend = invocations.count > 0 ? invocations.totalMs / invocations.count : 0;
+  // Large rooms' shares posted by the fan-out workers are billed too.
+  const workers = (pattern === 'ours' && counts.invocations.FanoutHandler) || {
+    count: 0,
+    totalMs: 0,
+  };
+  const billed = {
+    count: invocations.count + workers.count,
+    totalMs: invocations.totalMs + workers.totalMs,
+  };
   const cost = costPerMillionSends({
     deliveries: members.length,
     frameBytes: publisher.frameBytes,
@@ -237,23 +277,25 @@ async function measurePattern(
       JSON.stringify({ action: 'send', room, data: { pattern, n: 0, t: 0 }, id: 'b1' }),
     ),
     replies: pattern === 'ours' ? 1 : 0,
-    lambdaInvocations: invocations.count / SENDS,
-    lambdaMs: lambdaMsPerSend,
+    lambdaInvocations: billed.count / count,
+    lambdaMs: billed.count > 0 ? billed.totalMs / billed.count : 0,
     lambdaMemoryMb: memoryMb ?? 256,
-    readUnits: counts.readUnits / SENDS,
-    writeUnits: counts.writeUnits / SENDS,
+    readUnits: counts.readUnits / count,
+    writeUnits: counts.writeUnits / count,
   });
   return {
     p50Ms: round(percentile(latencies, 0.5), 1),
     p99Ms: round(percentile(latencies, 0.99), 1),
     maxMs: round(latencies.at(-1) ?? Number.NaN, 1),
     lastMemberMs: round(mean(lastPerMessage), 1),
-    deliveryRatio: round(latencies.length / (SENDS * members.length), 4),
+    deliveryRatio: round(latencies.length / (count * members.length), 4),
     readUnitsPerSend: perSend(counts.readUnits),
     writeUnitsPerSend: perSend(counts.writeUnits),
     dynamoCallsPerSend,
     managementCallsPerSend: perSend(managementCalls(counts)),
     lambdaMsPerSend: round(lambdaMsPerSend, 1),
+    workerInvocationsPerSend: perSend(workers.count),
+    workerMsPerSend: round(workers.count > 0 ? workers.totalMs / count : 0, 1),
     costPerMillionSends: roundCost(cost),
   };
 }
@@ -271,11 +313,12 @@ async function allDelivered(
   }
 }
 
-async function openClients(stack: LocalStack, count: number): Promise<BenchClient[]> {
+/** Opens clients `from` to `to` (exclusive); client i belongs to user i / CONNECTIONS_PER_USER. */
+async function openClients(stack: LocalStack, from: number, to: number): Promise<BenchClient[]> {
   const secret = new TextEncoder().encode(stack.secret);
-  const clients: BenchClient[] = new Array(count);
+  const clients: BenchClient[] = new Array(to - from);
   await forEachLimited(
-    Array.from({ length: count }, (_, index) => index),
+    Array.from({ length: to - from }, (_, offset) => from + offset),
     OPEN_CONCURRENCY,
     async (index) => {
       const user = Math.floor(index / CONNECTIONS_PER_USER);
@@ -284,10 +327,58 @@ async function openClients(stack: LocalStack, count: number): Promise<BenchClien
         .setSubject(`bench-user-${user}`)
         .setExpirationTime('2h')
         .sign(secret);
-      clients[index] = await BenchClient.open(stack.url, token);
+      clients[index - from] = await BenchClient.open(stack.url, token);
     },
   );
   return clients;
+}
+
+/**
+ * Puts the first `users` bench users' open connections in `room` with the
+ * records `join` writes: a membership record per user listing their
+ * connections, and the room added to each connection record.
+ */
+async function writeMembership(stack: LocalStack, room: string, users: number): Promise<void> {
+  log(`writing the membership of ${users} users in ${room}`);
+  const byUser = new Map<string, string[]>();
+  for (const [connectionId, connection] of stack.gateway.connections) {
+    const sub = connection.authorizer?.sub;
+    const index = typeof sub === 'string' ? Number(sub.replace('bench-user-', '')) : Number.NaN;
+    if (!(index < users)) continue;
+    byUser.set(sub as string, [...(byUser.get(sub as string) ?? []), connectionId]);
+  }
+  const tableName = stack.model.tables[0]?.logicalId ?? '';
+  const client = DynamoDBDocumentClient.from(localDynamoClient(stack.dynamoEndpoint));
+  const expiresAt = epochSeconds(Date.now()) + CONNECTION_TTL_S;
+  try {
+    await forEachLimited([...byUser], OPEN_CONCURRENCY, async ([userId, connectionIds]) => {
+      await client.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: {
+            pk: roomPk(room),
+            sk: memberSk(userId),
+            userId,
+            name: `Bench ${userId.replace('bench-user-', '')}`,
+            conns: new Set(connectionIds),
+            expiresAt,
+          },
+        }),
+      );
+      for (const connectionId of connectionIds) {
+        await client.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: { pk: userPk(userId), sk: connectionSk(connectionId) },
+            UpdateExpression: 'ADD rooms :room',
+            ExpressionAttributeValues: { ':room': new Set([room]) },
+          }),
+        );
+      }
+    });
+  } finally {
+    client.destroy();
+  }
 }
 
 /**
@@ -347,6 +438,7 @@ function print(rows: readonly Row[]): void {
     'WCU/send',
     'DDB calls',
     'posts',
+    'workers',
     '$/M sends',
     'x floor',
   ];
@@ -367,6 +459,7 @@ function print(rows: readonly Row[]): void {
         String(f.writeUnitsPerSend),
         String(round(sum(Object.values(f.dynamoCallsPerSend)), 2)),
         String(f.managementCallsPerSend),
+        String(f.workerInvocationsPerSend),
         f.costPerMillionSends.total.toFixed(2),
         f.costPerMillionSends.overFloor.toFixed(2),
       ]);
@@ -381,6 +474,7 @@ function print(rows: readonly Row[]): void {
       String(row.ratio.lastMemberMs),
       '',
       String(row.ratio.readUnitsPerSend),
+      '',
       '',
       '',
       '',

@@ -26,8 +26,17 @@ export interface LimitSettings {
   readonly historyTtlHours?: number;
 }
 
+/** The deployment stages; each is its own stack, so both can live in one account. */
+export const DEPLOYMENT_STAGES = ['dev', 'prod'] as const;
+
+/** A deployment stage: `prod` keeps its data when the stack goes, `dev` does not. */
+export type DeploymentStage = (typeof DEPLOYMENT_STAGES)[number];
+
 /** Validated configuration of a `RealtimeStack`. */
 export interface RealtimeConfig {
+  /** The deployment stage (STAGE). */
+  readonly stage: DeploymentStage;
+  /** The API Gateway stage (STAGE_NAME), the last segment of the URLs. */
   readonly stageName: string;
   readonly stageThrottle: { readonly rateLimit: number; readonly burstLimit: number };
   readonly tokenKeys: TokenKeys;
@@ -35,6 +44,13 @@ export interface RealtimeConfig {
   readonly jwtAudience?: string;
   readonly allowedOrigins?: readonly string[];
   readonly limits: LimitSettings;
+  /**
+   * Connections one function posts to before a fan-out is split across the
+   * fan-out workers (FAN_OUT_CHUNK_SIZE); the functions' default when unset.
+   */
+  readonly fanOutChunkSize?: number;
+  /** Where alarm notifications go; none when unset. */
+  readonly alarmEmail?: string;
   /**
    * Deploys the benchmark's reference handler (a whole-table Scan per message)
    * as the `refsend` route. For `npm run bench` only: never in production.
@@ -62,8 +78,14 @@ export class ConfigError extends Error {
 /** Variables read from the environment when the context does not set them. */
 export type ConfigEnv = Readonly<Record<string, string | undefined>>;
 
-/** Stage name when STAGE_NAME is unset. */
-export const DEFAULT_STAGE_NAME = 'prod';
+/**
+ * Deployment stage when STAGE is unset: the one that keeps its data, so a
+ * deploy that forgets the setting never creates a stack whose `cdk destroy`
+ * deletes messages.
+ */
+export const DEFAULT_STAGE: DeploymentStage = 'prod';
+/** API Gateway stage name when STAGE_NAME is unset: the deployment stage's. */
+export const DEFAULT_STAGE_NAME: string = DEFAULT_STAGE;
 /** Steady-state requests a second of the stage when STAGE_RATE_LIMIT is unset. */
 export const DEFAULT_STAGE_RATE_LIMIT = 500;
 /** Burst of the stage when STAGE_BURST_LIMIT is unset. */
@@ -106,8 +128,10 @@ export function readConfig(node: Node, env: ConfigEnv = process.env): RealtimeCo
         ? { kind: 'imported-secret', secretArn }
         : { kind: 'generated-secret' };
 
+  const stage = optional(read, 'STAGE', deploymentStage) ?? DEFAULT_STAGE;
   return {
-    stageName: optional(read, 'STAGE_NAME', stageName) ?? DEFAULT_STAGE_NAME,
+    stage,
+    stageName: optional(read, 'STAGE_NAME', stageName) ?? stage,
     stageThrottle: {
       rateLimit: optional(read, 'STAGE_RATE_LIMIT', positiveNumber) ?? DEFAULT_STAGE_RATE_LIMIT,
       burstLimit: optional(read, 'STAGE_BURST_LIMIT', positiveInteger) ?? DEFAULT_STAGE_BURST_LIMIT,
@@ -129,6 +153,8 @@ export function readConfig(node: Node, env: ConfigEnv = process.env): RealtimeCo
       ...defined('rateLimitPerSecond', optional(read, 'RATE_LIMIT_PER_SECOND', positiveNumber)),
       ...defined('historyTtlHours', optional(read, 'HISTORY_TTL_HOURS', positiveNumber)),
     },
+    ...defined('alarmEmail', optional(read, 'ALARM_EMAIL', emailAddress)),
+    ...defined('fanOutChunkSize', optional(read, 'FAN_OUT_CHUNK_SIZE', positiveInteger)),
     referenceHandler: optional(read, 'REFERENCE_HANDLER', flag) ?? false,
   };
 }
@@ -170,6 +196,18 @@ const positiveInteger: Parser<number> = (raw) => {
     ? value
     : { invalid: 'must be a positive integer' };
 };
+
+const deploymentStage: Parser<DeploymentStage> = (raw) =>
+  (DEPLOYMENT_STAGES as readonly string[]).includes(raw)
+    ? (raw as DeploymentStage)
+    : { invalid: `must be one of ${DEPLOYMENT_STAGES.join(', ')}` };
+
+// One bare address, the endpoint an SNS email subscription takes; a typo here
+// would only surface as a confirmation mail that never arrives.
+const emailAddress: Parser<string> = (raw) =>
+  /^[^\s@,;<>"]+@[^\s@,;<>"]+\.[^\s@,;<>"]+$/.test(raw)
+    ? raw
+    : { invalid: 'must be one email address, such as ops@example.com' };
 
 // API Gateway stage names: letters, digits, hyphens and underscores, at most 128.
 const stageName: Parser<string> = (raw) =>

@@ -1,20 +1,35 @@
 import { readFileSync } from 'node:fs';
 import { App } from 'aws-cdk-lib';
-import { type ConfigEnv, readConfig } from './config.js';
+import { type ConfigEnv, type DeploymentStage, readConfig } from './config.js';
 import { RealtimeStack } from './realtime-stack.js';
 
-/** The id, and CloudFormation name, of the stack. */
+/**
+ * The id of the stack in the app, whatever its stage: the cloud assembly's
+ * artifact (`Realtime.template.json`) that `cdk deploy` and the local stack read.
+ */
 export const STACK_ID = 'Realtime';
 
 /**
- * Adds the Realtime stack to `app`, configured from the app's context and
- * then `env`. The stack is environment-agnostic: account and region come
- * from the deployment.
+ * The CloudFormation stack name of a stage, distinct per stage so that both
+ * can live in one account. prod keeps the name the stack had before stages
+ * existed, so an existing deployment is updated in place: under a new name it
+ * would be a second stack, with a new table and a new API URL.
+ */
+export function stackNameOf(stage: DeploymentStage): string {
+  return stage === 'prod' ? STACK_ID : `${STACK_ID}-${stage}`;
+}
+
+/**
+ * Adds the Realtime stack of the configured stage to `app`, configured from
+ * the app's context and then `env`. The stack is environment-agnostic:
+ * account and region come from the deployment.
  */
 export function addRealtimeStack(app: App, env: ConfigEnv = process.env): RealtimeStack {
+  const config = readConfig(app.node, env);
   return new RealtimeStack(app, STACK_ID, {
-    config: readConfig(app.node, env),
-    description: 'Serverless WebSocket backend: API Gateway WebSocket API, Lambda, DynamoDB',
+    config,
+    stackName: stackNameOf(config.stage),
+    description: `Serverless WebSocket backend (${config.stage}): API Gateway WebSocket API, Lambda, DynamoDB`,
   });
 }
 

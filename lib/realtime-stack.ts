@@ -1,12 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import {
-  CfnOutput,
-  Duration,
-  RemovalPolicy,
-  Stack,
-  type StackProps,
-  Validations,
-} from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -17,7 +10,9 @@ import { ACTIONS } from '../protocol/messages.js';
 import type { LimitSettings, RealtimeConfig } from './config.js';
 import { RealtimeApi } from './constructs/realtime-api.js';
 import { RealtimeFunction } from './constructs/realtime-function.js';
+import { RealtimeMonitoring } from './constructs/realtime-monitoring.js';
 import { RealtimeTable } from './constructs/realtime-table.js';
+import { STAGE_POLICIES } from './stage-policies.js';
 
 /** The protocol actions, each a two-way route of the API (PROTOCOL.md section 4). */
 export const ACTION_HANDLERS = ACTIONS;
@@ -30,6 +25,8 @@ export const HANDLER_NAMES = [
   'default',
   ...ACTION_HANDLERS,
   'sweep',
+  'fanout',
+  'publish',
 ] as const;
 
 /**
@@ -50,6 +47,8 @@ interface HandlerNeeds {
   readonly queriesSweepIndex?: boolean;
   /** Posts to connections through the management API. */
   readonly posts?: boolean;
+  /** Fans out to rooms, so it may split a large room's posts across the fan-out workers. */
+  readonly fansOut?: boolean;
   /** Verifies tokens, so it reads the HS256 secret or the JWKS. */
   readonly verifiesTokens?: boolean;
   /** Checks the Origin header of the handshake (the authorizer does). */
@@ -71,12 +70,32 @@ const HANDLER_NEEDS: Readonly<Record<HandlerName, HandlerNeeds>> = {
     runtimeModules: ['@aws-sdk/client-secrets-manager'],
   },
   connect: { tableActions: ['Query', 'PutItem'] },
-  disconnect: { tableActions: ['DeleteItem', 'UpdateItem', 'Query', 'GetItem'], posts: true },
+  disconnect: {
+    tableActions: ['DeleteItem', 'UpdateItem', 'Query', 'GetItem'],
+    posts: true,
+    fansOut: true,
+  },
   default: { tableActions: [] },
-  join: { tableActions: ['GetItem', 'UpdateItem', 'Query', 'DeleteItem'], posts: true },
-  leave: { tableActions: ['GetItem', 'UpdateItem', 'Query', 'DeleteItem'], posts: true },
-  send: { tableActions: ['GetItem', 'UpdateItem', 'Query', 'DeleteItem', 'PutItem'], posts: true },
-  typing: { tableActions: ['GetItem', 'UpdateItem', 'Query', 'DeleteItem'], posts: true },
+  join: {
+    tableActions: ['GetItem', 'UpdateItem', 'Query', 'DeleteItem'],
+    posts: true,
+    fansOut: true,
+  },
+  leave: {
+    tableActions: ['GetItem', 'UpdateItem', 'Query', 'DeleteItem'],
+    posts: true,
+    fansOut: true,
+  },
+  send: {
+    tableActions: ['GetItem', 'UpdateItem', 'Query', 'DeleteItem', 'PutItem'],
+    posts: true,
+    fansOut: true,
+  },
+  typing: {
+    tableActions: ['GetItem', 'UpdateItem', 'Query', 'DeleteItem'],
+    posts: true,
+    fansOut: true,
+  },
   direct: { tableActions: ['GetItem', 'UpdateItem', 'Query', 'DeleteItem'], posts: true },
   history: { tableActions: ['GetItem', 'UpdateItem', 'Query'] },
   auth: { tableActions: ['GetItem', 'UpdateItem'], verifiesTokens: true },
@@ -85,8 +104,23 @@ const HANDLER_NEEDS: Readonly<Record<HandlerName, HandlerNeeds>> = {
     tableActions: ['DeleteItem', 'UpdateItem', 'Query'],
     queriesSweepIndex: true,
     posts: true,
+    fansOut: true,
     // Checks about 10,000 connections a minute; a sweep cut short resumes next time.
     timeout: Duration.minutes(5),
+  },
+  // Posts one share of a large room's fan-out; invoked by the functions that fan out.
+  fanout: {
+    tableActions: [],
+    posts: true,
+    // Its callers wait for it within their own 15 s.
+    timeout: Duration.seconds(10),
+  },
+  // Invoked with IAM by other backends, not routed: `send`'s and `direct`'s
+  // work without their admission (so no GetItem).
+  publish: {
+    tableActions: ['UpdateItem', 'Query', 'DeleteItem', 'PutItem'],
+    posts: true,
+    fansOut: true,
   },
 };
 
@@ -108,16 +142,23 @@ export class RealtimeStack extends Stack {
   readonly api: RealtimeApi;
   /** One function per handler. */
   readonly functions: Readonly<Record<HandlerName, RealtimeFunction>>;
+  /**
+   * The function other backends invoke to send to a room or a user; see
+   * {@link RealtimeStack.grantPublish}.
+   */
+  readonly publishFunction: RealtimeFunction;
   /** The HS256 secret, when tokens are not verified against a JWKS. */
   readonly jwtSecret?: secretsmanager.ISecret;
 
   constructor(scope: Construct, id: string, props: RealtimeStackProps) {
     super(scope, id, props);
     const { config } = props;
+    const stage = STAGE_POLICIES[config.stage];
+    const logs = { logRetention: stage.logRetention, logRemovalPolicy: stage.removalPolicy };
 
     // Construct ids of stateful resources must never change: 'Data' (the table),
     // 'JwtSecret', and 'WebSocket' (the API id is part of every client's URL).
-    this.table = new RealtimeTable(this, 'Data');
+    this.table = new RealtimeTable(this, 'Data', stage);
     this.jwtSecret = jwtSecret(this, config);
 
     const tokenEnv: Record<string, string> = {
@@ -142,6 +183,7 @@ export class RealtimeStack extends Stack {
       const fn = new RealtimeFunction(this, handlerId(name), {
         entry: handlerEntry(name),
         description: `Realtime WebSocket ${name} handler`,
+        ...logs,
         ...(needs.timeout === undefined ? {} : { timeout: needs.timeout }),
         ...(needs.runtimeModules === undefined ? {} : { runtimeModules: needs.runtimeModules }),
         environment: {
@@ -170,11 +212,13 @@ export class RealtimeStack extends Stack {
       functions[name] = fn;
     }
     this.functions = functions;
+    this.publishFunction = functions.publish;
 
     const reference = config.referenceHandler
       ? new RealtimeFunction(this, 'ReferenceSendHandler', {
           entry: handlerEntry('reference-send'),
           description: 'Benchmark reference only: Scan the table, post to all with Promise.all',
+          ...logs,
           environment: { TABLE_NAME: this.table.table.tableName },
         })
       : undefined;
@@ -195,12 +239,18 @@ export class RealtimeStack extends Stack {
       ...(reference === undefined ? {} : { oneWayHandlers: { refsend: reference } }),
       stageName: config.stageName,
       throttle: config.stageThrottle,
+      accessLogRetention: stage.logRetention,
+      accessLogRemovalPolicy: stage.removalPolicy,
     });
 
     for (const name of HANDLER_NAMES) {
       if (!HANDLER_NEEDS[name].posts) continue;
       functions[name].addEnvironment('CALLBACK_URL', this.api.callbackUrl);
       this.api.grantManageConnections(functions[name]);
+    }
+    for (const name of HANDLER_NAMES) {
+      if (HANDLER_NEEDS[name].fansOut)
+        allowFanOutWorkers(functions[name], functions.fanout, config);
     }
     if (reference !== undefined) {
       reference.addEnvironment('CALLBACK_URL', this.api.callbackUrl);
@@ -214,6 +264,14 @@ export class RealtimeStack extends Stack {
       targets: [new targets.LambdaFunction(functions.sweep, { retryAttempts: 0 })],
     });
 
+    const monitoring = new RealtimeMonitoring(this, 'Monitoring', {
+      functions: [...Object.values(functions), ...(reference === undefined ? [] : [reference])],
+      authorizer: functions.authorizer,
+      table: this.table,
+      api: this.api,
+      alarmEmail: config.alarmEmail,
+    });
+
     new CfnOutput(this, 'WebSocketUrl', {
       value: this.api.url,
       description: 'URL clients connect to, with ?token=<JWT>',
@@ -222,13 +280,54 @@ export class RealtimeStack extends Stack {
       value: this.api.callbackUrl,
       description: 'Management API (@connections) of the stage',
     });
+    new CfnOutput(this, 'PublishFunctionName', {
+      value: this.publishFunction.functionName,
+      description: 'Function other backends invoke (lambda:InvokeFunction) to publish',
+    });
+    new CfnOutput(this, 'PublishFunctionArn', {
+      value: this.publishFunction.functionArn,
+      description: 'ARN to grant lambda:InvokeFunction on, for backends that publish',
+    });
     if (this.jwtSecret !== undefined) {
       new CfnOutput(this, 'JwtSecretArn', {
         value: this.jwtSecret.secretArn,
         description: 'Secrets Manager secret holding the HS256 secret token issuers sign with',
       });
     }
+    new CfnOutput(this, 'DashboardUrl', {
+      value: monitoring.dashboardUrl,
+      description: 'CloudWatch dashboard of the stack',
+    });
   }
+
+  /**
+   * Lets `grantee` (a role of another service in this app) invoke the publish
+   * function, and nothing else of the stack.
+   * @example stack.grantPublish(apiHandler);
+   */
+  grantPublish(grantee: iam.IGrantable): iam.Grant {
+    return this.publishFunction.grantInvoke(grantee);
+  }
+}
+
+/**
+ * Lets `fn` split large fan-outs across the workers: their name, the share
+ * size, and invoking them (the function's ARN only, not its versions).
+ */
+function allowFanOutWorkers(
+  fn: RealtimeFunction,
+  workers: RealtimeFunction,
+  config: RealtimeConfig,
+) {
+  fn.addEnvironment('FANOUT_FUNCTION_NAME', workers.functionName);
+  if (config.fanOutChunkSize !== undefined) {
+    fn.addEnvironment('FAN_OUT_CHUNK_SIZE', String(config.fanOutChunkSize));
+  }
+  iam.Grant.addToPrincipal({
+    grantee: fn,
+    actions: ['lambda:InvokeFunction'],
+    resourceArns: [workers.functionArn],
+  });
 }
 
 /** The secret that verifies HS256 tokens; none when a JWKS verifies them. */
@@ -248,9 +347,9 @@ function jwtSecret(scope: Construct, config: RealtimeConfig): secretsmanager.ISe
       const secret = new secretsmanager.Secret(scope, 'JwtSecret', {
         description: 'HS256 secret that signs and verifies Realtime WebSocket tokens',
         generateSecretString: { passwordLength: 64, excludePunctuation: true },
-        // The token issuers hold this value: kept, it can be given back to a
-        // new stack as JWT_SECRET_ARN instead of re-keying every issuer.
-        removalPolicy: RemovalPolicy.RETAIN,
+        // The token issuers hold this value: kept (prod), it can be given back to
+        // a new stack as JWT_SECRET_ARN instead of re-keying every issuer.
+        removalPolicy: STAGE_POLICIES[config.stage].removalPolicy,
       });
       Validations.of(secret).acknowledge({
         id: 'AwsSolutions-SMG4',

@@ -23,6 +23,7 @@ import {
   type GatewayLimits,
   WebSocketGateway,
 } from './gateway/websocket-gateway.js';
+import { functionIdResolver, handleInvokeRequest } from './lambda/invoke-api.js';
 import { type DynamoMeterProxy, startDynamoMeterProxy } from './metering/dynamo-meter-proxy.js';
 import type { Meter } from './metering/meter.js';
 import { FunctionPool } from './runtime/function-pool.js';
@@ -76,6 +77,11 @@ export interface LocalStack {
   readonly httpUrl: string;
   /** The management API's endpoint (what the functions' CALLBACK_URL points at). */
   readonly callbackUrl: string;
+  /**
+   * Lambda's Invoke API (what the functions' AWS_ENDPOINT_URL_LAMBDA points
+   * at): functions are named by logical id, ARN or construct id (`PublishHandler`).
+   */
+  readonly lambdaEndpoint: string;
   readonly port: number;
   readonly engine: EngineName;
   /** The embedded DynamoDB's endpoint (what the functions' AWS_ENDPOINT_URL_DYNAMODB points at). */
@@ -221,6 +227,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         () => faults.management(),
       );
       if (managed) return;
+      const invoked = await handleInvokeRequest(
+        { functionIdOf: functionIdResolver(model.functions), invoke, log },
+        request,
+        response,
+      );
+      if (invoked) return;
       const { pathname } = new URL(request.url ?? '/', 'http://localhost');
       if (request.method === 'GET' && pathname === '/dev/token') {
         return handleDevToken({ secret, ...issuerAndAudience(env) }, request, response);
@@ -240,6 +252,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       url: `ws://127.0.0.1:${port}/${model.stageName}`,
       httpUrl,
       callbackUrl,
+      lambdaEndpoint: httpUrl,
       port,
       engine: dynamo.name,
       dynamoEndpoint: dynamo.endpoint,
@@ -301,8 +314,8 @@ export function synthesisEnv(env: Env): Env {
  * A function's environment with local values: references resolved, the
  * management API's URL pointing at the local one, the HS256 secret given
  * directly instead of by Secrets Manager ARN, and the SDK's DynamoDB endpoint
- * set through its own `AWS_ENDPOINT_URL_DYNAMODB` setting, so no handler code
- * knows it runs locally.
+ * set through its own `AWS_ENDPOINT_URL_DYNAMODB` setting (and Lambda's through
+ * `AWS_ENDPOINT_URL_LAMBDA`), so no handler code knows it runs locally.
  */
 export function localEnvironment(
   model: StackModel,
@@ -322,6 +335,7 @@ export function localEnvironment(
     ...values,
     AWS_REGION: LOCAL_REGION,
     AWS_ENDPOINT_URL_DYNAMODB: local.dynamo,
+    AWS_ENDPOINT_URL_LAMBDA: local.httpUrl,
   };
 }
 

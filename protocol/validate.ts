@@ -89,16 +89,26 @@ function validId(id: unknown): string | undefined {
     : undefined;
 }
 
-function roomProblem(room: unknown): string | undefined {
+/** Why `room` is not a room name (PROTOCOL.md section 3); `undefined` when it is one. */
+export function roomProblem(room: unknown): string | undefined {
   if (typeof room !== 'string' || !ROOM_PATTERN.test(room)) {
     return 'room must match ^[A-Za-z0-9_.:-]{1,64}$.';
   }
   return undefined;
 }
 
-function dataProblem(fields: Fields): string | undefined {
+/** Why `fields` lacks a `data` value; `undefined` when it has one. */
+export function dataProblem(fields: Fields): string | undefined {
   // `null` is a value; only a missing field is refused.
   return 'data' in fields && fields.data !== undefined ? undefined : 'data is required.';
+}
+
+/** Why `value`, named `field` in messages, is not a user id (PROTOCOL.md section 3). */
+export function userIdProblem(value: unknown, field: string): string | undefined {
+  if (typeof value !== 'string' || value.length < 1 || value.length > LIMITS.maxUserIdLength) {
+    return `${field} must be a user id of 1 to ${LIMITS.maxUserIdLength} characters.`;
+  }
+  return undefined;
 }
 
 function integerProblem(value: unknown, name: string, min: number, max: number) {
@@ -114,12 +124,7 @@ const FIELD_CHECKS: Record<Action, (fields: Fields) => string | undefined> = {
   leave: (f) => roomProblem(f.room),
   typing: (f) => roomProblem(f.room),
   send: (f) => roomProblem(f.room) ?? dataProblem(f),
-  direct: (f) => {
-    if (typeof f.to !== 'string' || f.to.length < 1 || f.to.length > LIMITS.maxUserIdLength) {
-      return 'to must be a user id of 1 to 128 characters.';
-    }
-    return dataProblem(f);
-  },
+  direct: (f) => userIdProblem(f.to, 'to') ?? dataProblem(f),
   history: (f) =>
     roomProblem(f.room) ??
     integerProblem(f.after, 'after', 0, Number.MAX_SAFE_INTEGER) ??

@@ -1,3 +1,4 @@
+import { METRIC } from '../shared/metric-names.js';
 import type { Caller } from './caller.js';
 import { keyOf } from './caller.js';
 import { departConnection } from './departure.js';
@@ -22,6 +23,7 @@ export async function openConnection(services: Services, caller: Caller): Promis
     name: caller.identity.name,
     connectedAt: services.clock(),
   });
+  services.metrics?.count(METRIC.connectionsOpened, 1);
   return 'accepted';
 }
 

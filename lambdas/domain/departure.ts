@@ -1,4 +1,6 @@
 import type { User } from '../../protocol/messages.js';
+import { METRIC } from '../shared/metric-names.js';
+import { recordFanOut } from './delivery-metrics.js';
 import { fanOut, type GoneTarget } from './fan-out.js';
 import type { ConnectionKey, Removal, Services } from './ports.js';
 
@@ -36,6 +38,8 @@ export async function departConnection(
     options.connectedBefore === undefined ? {} : { connectedBefore: options.connectedBefore },
   );
   if (removal.kind === 'recent') return { kind: removal.kind, gone: [] };
+  // Counted once per connection: a repeat finds the record absent.
+  if (removal.kind === 'removed') services.metrics?.count(METRIC.connectionsClosed, 1);
   const joined = removal.kind === 'removed' ? removal.rooms : [];
   const rooms = new Set([...joined, ...(options.alsoRooms ?? [])]);
   const gone: GoneTarget[] = [];
@@ -46,12 +50,14 @@ export async function departConnection(
       key.connectionId,
     );
     if (lastOfUser) {
+      const startedAt = performance.now();
       const report = await fanOut(services, room, {
         type: 'presence',
         room,
         event: 'leave',
         user: { userId: user.userId, name: user.name },
       });
+      recordFanOut(services, report, startedAt);
       gone.push(...report.gone.map((target) => ({ target, room })));
     }
   }

@@ -1,13 +1,12 @@
 import { stringifyJson } from '../../protocol/json.js';
-import type { ServerFrame, User } from '../../protocol/messages.js';
+import type { ServerFrame } from '../../protocol/messages.js';
+import { METRIC } from '../shared/metric-names.js';
 import { forEachBounded } from './concurrency.js';
+import { recordFanOut } from './delivery-metrics.js';
 import { departConnection } from './departure.js';
-import type { Member, Services } from './ports.js';
+import type { DeliveryReport, DeliveryWorkers, Member, Services, Target } from './ports.js';
 
-/** One connection to deliver to, with the user it belongs to. */
-export interface Target extends User {
-  readonly connectionId: string;
-}
+export type { Target } from './ports.js';
 
 /** A connection found gone, and the room whose fan-out found it (none for `direct`). */
 export interface GoneTarget {
@@ -58,7 +57,9 @@ export async function broadcast(
   frame: ServerFrame,
   options: BroadcastOptions = {},
 ): Promise<FanOutReport> {
+  const startedAt = performance.now();
   const report = await fanOut(services, room, frame, options);
+  recordFanOut(services, report, startedAt);
   const pruned = await prune(
     services,
     report.gone.map((target) => ({ target, room })),
@@ -78,38 +79,73 @@ export async function readMembers(services: Services, room: string): Promise<Mem
   return members;
 }
 
-/** Delivers a frame to every connection in the room and returns the gone ones, pruning nothing. */
+/**
+ * Delivers a frame to every connection in the room and returns the gone ones,
+ * pruning nothing. Every page is read before the first post, so a large room
+ * can be split across the fan-out workers.
+ */
 export async function fanOut(
   services: Services,
   room: string,
   frame: ServerFrame,
   options: BroadcastOptions = {},
-): Promise<{ delivered: number; failed: number; gone: Target[] }> {
-  const payload = stringifyJson(frame);
-  const pages = options.members ? [options.members] : services.rooms.memberPages(room);
-  let delivered = 0;
-  let failed = 0;
-  const gone: Target[] = [];
-  for await (const page of pages) {
-    const targets = page.flatMap((member) =>
-      member.connectionIds
-        .filter((id) => id !== options.except)
-        .map((connectionId) => ({ userId: member.userId, name: member.name, connectionId })),
-    );
-    const report = await deliver(services, targets, payload);
-    delivered += report.delivered;
-    failed += report.failed;
-    gone.push(...report.gone);
-  }
-  return { delivered, failed, gone };
+): Promise<DeliveryReport> {
+  const members = options.members ?? (await readMembers(services, room));
+  const targets = members.flatMap((member) =>
+    member.connectionIds
+      .filter((id) => id !== options.except)
+      .map((connectionId) => ({ userId: member.userId, name: member.name, connectionId })),
+  );
+  return deliverToMany(services, targets, stringifyJson(frame));
 }
 
-/** Posts one payload to each target; returns the counts and the targets found gone. */
-export async function deliver(
+/**
+ * Posts one payload to each target: here when they fit one share, else this
+ * function posts the first share while the workers post the others in
+ * parallel. A share no worker would take (throttled, refused) is posted here.
+ * Each target is in one share, so each gets the payload once, in the order
+ * this function's fan-outs were made, as without workers.
+ */
+export async function deliverToMany(
   services: Services,
   targets: readonly Target[],
   payload: string,
-): Promise<{ delivered: number; failed: number; gone: Target[] }> {
+): Promise<DeliveryReport> {
+  const { workers } = services;
+  if (workers === undefined || targets.length <= workers.chunkSize) {
+    return deliver(services, targets, payload);
+  }
+  const [own = [], ...shares] = chunks(targets, workers.chunkSize);
+  const reports = await Promise.all([
+    deliver(services, own, payload),
+    ...shares.map((share) => delegate(services, workers, share, payload)),
+  ]);
+  return {
+    delivered: reports.reduce((sum, report) => sum + report.delivered, 0),
+    failed: reports.reduce((sum, report) => sum + report.failed, 0),
+    gone: reports.flatMap((report) => report.gone),
+  };
+}
+
+async function delegate(
+  services: Pick<Services, 'notifier'>,
+  workers: DeliveryWorkers,
+  share: readonly Target[],
+  payload: string,
+): Promise<DeliveryReport> {
+  try {
+    return await workers.deliver(share, payload);
+  } catch {
+    return deliver(services, share, payload);
+  }
+}
+
+/** Posts one payload to each target from this function; returns the counts and the targets found gone. */
+export async function deliver(
+  services: Pick<Services, 'notifier'>,
+  targets: readonly Target[],
+  payload: string,
+): Promise<DeliveryReport> {
   let delivered = 0;
   const gone: Target[] = [];
   const failures = await forEachBounded(targets, FAN_OUT_CONCURRENCY, async (target) => {
@@ -118,6 +154,14 @@ export async function deliver(
     else delivered++;
   });
   return { delivered, failed: failures.length, gone };
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const result: T[][] = [];
+  for (let start = 0; start < items.length; start += size) {
+    result.push(items.slice(start, start + size));
+  }
+  return result;
 }
 
 /**
@@ -162,6 +206,7 @@ export async function prune(
       failed++;
     }
   }
+  services.metrics?.count(METRIC.gonePruned, removed);
   return { removed, failed };
 }
 

@@ -1,5 +1,6 @@
-import type { MessageFrame, User } from '../../protocol/messages.js';
+import type { ErrorCode, MessageFrame, User } from '../../protocol/messages.js';
 import type { Limits } from '../shared/config.js';
+import type { METRIC } from '../shared/metric-names.js';
 
 /** Addresses one connection: its user is part of the key, so lookups need no index. */
 export interface ConnectionKey {
@@ -135,6 +136,36 @@ export interface MessageStore {
 /** The outcome of posting to one connection. */
 export type Delivery = 'delivered' | 'gone';
 
+/** One connection to deliver to, with the user it belongs to. */
+export interface Target extends User {
+  readonly connectionId: string;
+}
+
+/** What posting one payload to a list of connections did. */
+export interface DeliveryReport {
+  readonly delivered: number;
+  /** Posts that failed after retries; those members recover through `history`. */
+  readonly failed: number;
+  /** The connections found gone (nothing pruned yet). */
+  readonly gone: Target[];
+}
+
+/**
+ * Other functions that post a share of a large fan-out in parallel (the
+ * `fanout` workers), so that a room of thousands is delivered in about the
+ * time one function takes for `chunkSize` connections.
+ */
+export interface DeliveryWorkers {
+  /** Connections per share; a fan-out to more than this many is split. */
+  readonly chunkSize: number;
+  /**
+   * Has one worker post `payload` to `targets`. A worker that failed while
+   * posting reports its targets as failed; rejects only when no worker ran
+   * (refused or throttled), so the caller may post the share itself.
+   */
+  deliver(targets: readonly Target[], payload: string): Promise<DeliveryReport>;
+}
+
 /** Posts frames to connections (API Gateway's `PostToConnection`). */
 export interface Notifier {
   /** Posts one serialized frame; resolves `gone` when the connection no longer exists. */
@@ -158,13 +189,37 @@ export interface TokenVerifier {
   verify(token: string): Promise<VerifiedToken>;
 }
 
+type MetricNames = typeof METRIC;
+
+/** The count metrics; `Errors` and `FanOutDuration` have their own methods. */
+export type CountMetric = MetricNames[Exclude<keyof MetricNames, 'errors' | 'fanOutDuration'>];
+
+/**
+ * What the request paths did, in numbers (lambdas/shared/metric-names.ts).
+ * Counts are summed until `flush`, which the handler calls once per invocation.
+ */
+export interface MetricsRecorder {
+  /** Adds `value` to a count. */
+  count(metric: CountMetric, value: number): void;
+  /** Records how long one fan-out took, in milliseconds. */
+  fanOutDuration(milliseconds: number): void;
+  /** Counts one error frame answered, by its protocol code. */
+  errorAnswered(code: ErrorCode): void;
+  /** Publishes what was recorded since the last flush; writes nothing when nothing was. */
+  flush(): void;
+}
+
 /** Everything the request paths depend on. */
 export interface Services {
   readonly connections: ConnectionStore;
   readonly rooms: RoomStore;
   readonly messages: MessageStore;
   readonly notifier: Notifier;
+  /** Present in functions allowed to invoke the fan-out workers; without it every post is made here. */
+  readonly workers?: DeliveryWorkers;
   readonly limits: Limits;
   /** Milliseconds since the epoch. */
   readonly clock: () => number;
+  /** @default - nothing is counted */
+  readonly metrics?: MetricsRecorder;
 }

@@ -1,9 +1,12 @@
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import { PowertoolsLog } from '../adapters/powertools-log.js';
 import { originAllowed } from '../auth/origin.js';
 import { createTokenVerifier, TokenRejectedError } from '../auth/token-verifier.js';
 import { type Identity, toAuthorizerContext } from '../domain/identity.js';
 import type { TokenVerifier } from '../domain/ports.js';
 import { readAllowedOrigins, readJwtConfig } from '../shared/config.js';
+import { describeError, redact } from './error-text.js';
+import type { HandlerContext } from './invocation.js';
 
 /** The parts of a REQUEST authorizer event the `$connect` authorizer reads. */
 export type AuthorizerEvent = Pick<
@@ -22,7 +25,7 @@ export interface AuthorizerDeps {
   readonly verifier: TokenVerifier;
   /** Allowed browser origins; `undefined` allows any. */
   readonly allowedOrigins: readonly string[] | undefined;
-  /** @default - console */
+  /** @default - a Powertools logger */
   readonly log?: AuthorizerLog;
 }
 
@@ -47,7 +50,7 @@ export class AuthorizerFailureError extends Error {
 export function createAuthorizer(
   deps: AuthorizerDeps,
 ): (event: AuthorizerEvent) => Promise<APIGatewayAuthorizerResult> {
-  const log = deps.log ?? console;
+  const log = deps.log ?? new PowertoolsLog();
   return async (event) => {
     if (!originAllowed(deps.allowedOrigins, event.headers)) {
       log.warn('authorizer: refused: origin not allowed');
@@ -69,10 +72,10 @@ export function createAuthorizer(
       };
     } catch (error) {
       if (error instanceof TokenRejectedError) {
-        log.warn(`authorizer: refused: ${error.code}: ${oneLine(error.message, token)}`);
+        log.warn(`authorizer: refused: ${error.code}: ${redact(error.message, [token])}`);
         throw new Error(UNAUTHORIZED);
       }
-      log.error(`authorizer: could not verify: ${describe(error, token)}`);
+      log.error(`authorizer: could not verify: ${describeError(error, [token])}`);
       throw new AuthorizerFailureError({ cause: error });
     }
     return {
@@ -83,20 +86,34 @@ export function createAuthorizer(
 }
 
 let authorize: ((event: AuthorizerEvent) => Promise<APIGatewayAuthorizerResult>) | undefined;
+let log: PowertoolsLog | undefined;
 
 /**
  * The `$connect` authorizer Lambda, configured from the environment
  * (PROTOCOL.md section 7) on first use and reused while the instance is warm.
+ * Its lines carry the connection and request ids; never the event, whose
+ * query string holds the token.
  */
-export const handler = (event: APIGatewayRequestAuthorizerEvent) => {
-  // Built on first invocation rather than at import so that tests can import
-  // createAuthorizer without setting the environment; a misconfiguration still
-  // fails every invocation with VerifierConfigError.
-  authorize ??= createAuthorizer({
-    verifier: createTokenVerifier(readJwtConfig(process.env)),
-    allowedOrigins: readAllowedOrigins(process.env),
-  });
-  return authorize(event);
+export const handler = async (
+  event: APIGatewayRequestAuthorizerEvent,
+  context?: HandlerContext,
+) => {
+  log ??= new PowertoolsLog();
+  const { connectionId, requestId, routeKey } = event.requestContext ?? {};
+  log.begin({ route: routeKey ?? '$connect', connectionId, requestId }, context);
+  try {
+    // Built on first invocation rather than at import so that tests can import
+    // createAuthorizer without setting the environment; a misconfiguration still
+    // fails every invocation with VerifierConfigError.
+    authorize ??= createAuthorizer({
+      verifier: createTokenVerifier(readJwtConfig(process.env)),
+      allowedOrigins: readAllowedOrigins(process.env),
+      log,
+    });
+    return await authorize(event);
+  } finally {
+    log.end();
+  }
 };
 
 function policy(
@@ -111,17 +128,4 @@ function policy(
       Statement: [{ Action: 'execute-api:Invoke', Effect: effect, Resource: resource }],
     },
   };
-}
-
-function describe(error: unknown, token: string): string {
-  if (!(error instanceof Error)) return oneLine(String(error), token);
-  const cause =
-    error.cause instanceof Error ? ` (cause: ${error.cause.name}: ${error.cause.message})` : '';
-  return oneLine(`${error.name}: ${error.message}${cause}`, token);
-}
-
-// Error texts come from libraries and the SDK: keep them on one log line and,
-// should one ever quote its input, keep the token out of the logs.
-function oneLine(text: string, token: string): string {
-  return text.replaceAll(token, '[token]').replace(/\s+/g, ' ');
 }

@@ -1,14 +1,17 @@
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoConnectionStore } from '../adapters/dynamo-connection-store.js';
 import { DynamoMessageStore } from '../adapters/dynamo-message-store.js';
 import { DynamoRoomStore } from '../adapters/dynamo-room-store.js';
+import { LambdaDeliveryWorkers } from '../adapters/lambda-delivery-workers.js';
 import { ManagementApiNotifier, POST_RETRY } from '../adapters/management-api-notifier.js';
+import { createMetrics, PowertoolsMetrics } from '../adapters/powertools-metrics.js';
 import type { RetryPolicy } from '../adapters/retry.js';
 import { PolicyRetryStrategy } from '../adapters/sdk-retry-strategy.js';
-import type { Notifier, Services } from '../domain/ports.js';
-import { readLimits, required } from '../shared/config.js';
+import type { DeliveryWorkers, Notifier, Services } from '../domain/ports.js';
+import { readFanOutChunkSize, readLimits, required } from '../shared/config.js';
 import { invocationDeadline } from '../shared/invocation-deadline.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -56,9 +59,25 @@ export function createServices(env: Env, notifier: Notifier = noNotifier): Servi
     rooms: new DynamoRoomStore(documents, tableName),
     messages: new DynamoMessageStore(documents, tableName),
     notifier,
+    ...(env.FANOUT_FUNCTION_NAME ? { workers: createWorkers(env, env.FANOUT_FUNCTION_NAME) } : {}),
     limits,
     clock: Date.now,
+    metrics: new PowertoolsMetrics(createMetrics(env)),
   };
+}
+
+/**
+ * The fan-out workers of a function the stack allows to invoke them. One
+ * attempt: a retried invocation that had already run would post its share
+ * twice; a refused one is posted by the caller instead. The timeout outlasts
+ * the worker's own (10 s), within the caller's 15 s.
+ */
+function createWorkers(env: Env, functionName: string): DeliveryWorkers {
+  const client = new LambdaClient({
+    maxAttempts: 1,
+    requestHandler: { httpsAgent: AGENT, httpAgent: AGENT, requestTimeout: 12_000 },
+  });
+  return new LambdaDeliveryWorkers(client, functionName, readFanOutChunkSize(env));
 }
 
 /** The notifier of functions that post, pointed at the stage's callback URL. */

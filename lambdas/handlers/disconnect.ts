@@ -1,22 +1,30 @@
+import { PowertoolsLog } from '../adapters/powertools-log.js';
 import { closeConnection } from '../domain/connection-lifecycle.js';
 import { identityFromContext } from '../domain/identity.js';
 import type { Services } from '../domain/ports.js';
-import { type InvocationContext, startInvocation } from '../shared/invocation-deadline.js';
 import { createNotifier, createServices } from './clients.js';
-import { log, type RouteResult, type WebSocketEvent } from './websocket-event.js';
+import { type HandlerContext, runInvocation, type Telemetry } from './invocation.js';
+import type { RouteResult, WebSocketEvent } from './websocket-event.js';
 
 /** The `$disconnect` integration: best-effort in AWS, so every step tolerates repeats. */
-export function createDisconnectHandler(services: Services) {
-  return async (event: WebSocketEvent, context?: InvocationContext): Promise<RouteResult> => {
-    startInvocation(context);
+export function createDisconnectHandler(
+  services: Services,
+  log: PowertoolsLog = new PowertoolsLog(),
+) {
+  const telemetry: Telemetry = { log, metrics: services.metrics };
+  return (event: WebSocketEvent, context?: HandlerContext): Promise<RouteResult> => {
     const { connectionId, requestId } = event.requestContext;
     const identity = identityFromContext(event.requestContext.authorizer);
-    if (identity === undefined) {
-      log('error', 'missing authorizer context', { route: '$disconnect', connectionId, requestId });
+    const keys = { route: '$disconnect', connectionId, requestId, userId: identity?.userId };
+    return runInvocation(telemetry, keys, context, async () => {
+      if (identity === undefined) {
+        log.error('missing authorizer context');
+        return { statusCode: 200 };
+      }
+      await closeConnection(services, { connectionId, identity });
+      log.debug('connection closed');
       return { statusCode: 200 };
-    }
-    await closeConnection(services, { connectionId, identity });
-    return { statusCode: 200 };
+    });
   };
 }
 

@@ -21,11 +21,3 @@ export function reply(frame: ServerFrame | undefined): RouteResult {
     ? { statusCode: 200 }
     : { statusCode: 200, body: stringifyJson(frame) };
 }
-
-/** One structured log line; never a token or message content. */
-export function log(level: 'info' | 'warn' | 'error', message: string, fields: object = {}): void {
-  const line = JSON.stringify({ level, message, ...fields });
-  if (level === 'error') console.error(line);
-  else if (level === 'warn') console.warn(line);
-  else console.info(line);
-}

@@ -65,6 +65,21 @@ export function readLimits(env: Env = process.env): Limits {
   };
 }
 
+/**
+ * Connections one function posts to in a fan-out before the rest is split
+ * across the fan-out workers: about 0.5 s of posts at 64 in flight.
+ */
+export const DEFAULT_FAN_OUT_CHUNK_SIZE = 500;
+
+/** Reads FAN_OUT_CHUNK_SIZE, a whole number of connections. */
+export function readFanOutChunkSize(env: Env = process.env): number {
+  const size = positive(env, 'FAN_OUT_CHUNK_SIZE', DEFAULT_FAN_OUT_CHUNK_SIZE);
+  if (!Number.isSafeInteger(size)) {
+    throw new Error(`FAN_OUT_CHUNK_SIZE must be a whole number, got "${env.FAN_OUT_CHUNK_SIZE}"`);
+  }
+  return size;
+}
+
 /** Browser origins allowed to connect; `undefined` allows any. */
 export function readAllowedOrigins(env: Env = process.env): readonly string[] | undefined {
   const list = (env.ALLOWED_ORIGINS ?? '')

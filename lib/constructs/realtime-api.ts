@@ -43,6 +43,11 @@ export interface RealtimeApiProps {
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly accessLogRetention?: logs.RetentionDays;
+  /**
+   * What happens to the access logs when they leave the stack.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly accessLogRemovalPolicy?: RemovalPolicy;
 }
 
 // Access log fields. Nothing here may expand to the query string: the JWT travels in it.
@@ -135,6 +140,7 @@ export class RealtimeApi extends Construct {
 
     this.accessLogs = new logs.LogGroup(this, 'AccessLogs', {
       retention: props.accessLogRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: props.accessLogRemovalPolicy ?? RemovalPolicy.RETAIN,
     });
 
     this.stage = new apigwv2.WebSocketStage(this, 'Stage', {

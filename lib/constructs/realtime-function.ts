@@ -1,10 +1,11 @@
 import { fileURLToPath } from 'node:url';
-import { Duration } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { METRICS_NAMESPACE } from '../../lambdas/shared/metric-names.js';
 
 /** The repository root: bundling runs from there with its package-lock.json. */
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -32,7 +33,8 @@ export interface RealtimeFunctionProps {
    */
   readonly memorySize?: number;
   /**
-   * Environment variables, besides NODE_OPTIONS which this construct sets.
+   * Environment variables, besides NODE_OPTIONS and the Powertools settings
+   * (POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE) this construct sets.
    * @default - none
    */
   readonly environment?: Readonly<Record<string, string>>;
@@ -41,6 +43,11 @@ export interface RealtimeFunctionProps {
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * What happens to the function's log group when it leaves the stack.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly logRemovalPolicy?: RemovalPolicy;
   /**
    * Modules left out of the bundle and loaded from the Lambda runtime, which
    * ships the AWS SDK v3. For SDK clients a function loads only in some
@@ -68,6 +75,7 @@ export class RealtimeFunction extends NodejsFunction {
     // before the function can own children.
     const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
     });
     // Instead of AWSLambdaBasicExecutionRole, which allows creating and writing
     // any log group of the account (Resource "*"): the log group exists already,
@@ -102,6 +110,10 @@ export class RealtimeFunction extends NodejsFunction {
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,
+        // The metrics' `service` dimension, which the stack's alarms and dashboard
+        // select on: the stack's name keeps two stages in one account apart.
+        POWERTOOLS_SERVICE_NAME: Stack.of(scope).stackName,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       },
       bundling: {
         format: OutputFormat.ESM,

@@ -1,4 +1,4 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import {
@@ -14,6 +14,16 @@ export interface RealtimeTableProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Continuous backups, restorable to any second of the last 35 days.
+   * @default true
+   */
+  readonly pointInTimeRecovery?: boolean;
+  /**
+   * Refuses DeleteTable until turned off, whoever asks.
+   * @default true
+   */
+  readonly deletionProtection?: boolean;
 }
 
 /**
@@ -25,6 +35,8 @@ export interface RealtimeTableProps {
 export class RealtimeTable extends Construct {
   /** The DynamoDB table; its generated name reaches the functions as TABLE_NAME. */
   readonly table: dynamodb.Table;
+  /** The names of the table's global secondary indexes. */
+  readonly indexNames: readonly string[] = [SWEEP_INDEX];
 
   constructor(scope: Construct, id: string, props: RealtimeTableProps = {}) {
     super(scope, id);
@@ -34,10 +46,22 @@ export class RealtimeTable extends Construct {
       sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
       timeToLiveAttribute: TTL_ATTRIBUTE,
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      pointInTimeRecoverySpecification: {
+        pointInTimeRecoveryEnabled: props.pointInTimeRecovery ?? true,
+      },
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      deletionProtection: props.deletionProtection ?? true,
     });
+    if (props.pointInTimeRecovery === false) {
+      Validations.of(this.table).acknowledge({
+        id: 'AwsSolutions-DDB3',
+        reason:
+          'Point-in-time recovery is turned off only for a disposable stage (dev), whose table ' +
+          'is deleted with the stack: restoring its data is never wanted, so continuous ' +
+          'backups of it would be cost without use. The prod stage keeps it on.',
+      });
+    }
     // Only connection records carry the shard attribute, so the index holds
     // them alone and costs a write only when a connection opens or closes.
     this.table.addGlobalSecondaryIndex({

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FaultAnswer } from '../faults/fault-injector.js';
+import { readBody } from '../net/read-body.js';
 import type { WebSocketGateway } from './websocket-gateway.js';
 
 /**
@@ -74,16 +75,4 @@ function error(response: ServerResponse, status: number, type: string, message: 
     .writeHead(status, { 'Content-Type': 'application/json', 'x-amzn-ErrorType': type })
     .end(JSON.stringify({ message }));
   return true;
-}
-
-/** The request body, or undefined once it exceeds `limit` bytes. */
-async function readBody(request: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size > limit) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
 }

@@ -45,7 +45,7 @@ describe.skipIf(!chromiumFound)('the demo chat in Chromium', () => {
   afterAll(async () => {
     await browser?.close();
     await stack?.stop();
-    const failures = logs.filter((line) => /"level":"error"|failed:/.test(line));
+    const failures = logs.filter((line) => /"level":"ERROR"|failed:/.test(line));
     if (failures.length > 0) console.warn(`local stack logged errors:\n${failures.join('\n')}`);
   });
 

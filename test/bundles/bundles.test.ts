@@ -173,6 +173,7 @@ function lambdaEnv(fn: SynthesizedFunction, endpoint: string): NodeJS.ProcessEnv
     TABLE_NAME: 'Realtime-DataTable-BUNDLETEST',
     CALLBACK_URL: `${endpoint}/${STAGE}`,
     JWT_SECRET_ARN: SECRET_ARN,
+    FANOUT_FUNCTION_NAME: 'Realtime-FanoutHandler-BUNDLETEST',
   };
   const env: NodeJS.ProcessEnv = {
     AWS_REGION: REGION,
@@ -250,6 +251,15 @@ async function eventFor(handler: HandlerName): Promise<Event> {
     case 'sweep':
       // EventBridge's scheduled event, as the rule delivers it.
       return fixture('scheduled');
+    case 'fanout':
+      // A share of a large fan-out, as the functions that fan out invoke it with.
+      return {
+        payload: JSON.stringify({ type: 'message', room: 'lobby', seq: 1, data: 'hi' }),
+        targets: [{ connectionId: 'conn-1', userId: 'user-456', name: 'Bo' }],
+      } as unknown as Event;
+    case 'publish':
+      // Another service's Invoke payload: no API Gateway event around it.
+      return { room: 'lobby', data: { text: 'hello' } } as unknown as Event;
     default: {
       const body = ROUTE_BODIES[handler];
       if (body === undefined) throw new Error(`no body for ${handler}`);
@@ -325,6 +335,14 @@ describe.each(functions.map((fn) => [fn.handler, fn] as const))('the %s bundle',
     }
     if (handler === 'sweep') {
       expect(result).toMatchObject({ failed: 0, complete: true });
+      return;
+    }
+    if (handler === 'fanout') {
+      expect(result).toEqual({ delivered: 1, failed: 0, gone: [] });
+      return;
+    }
+    if (handler === 'publish') {
+      expect(result).toEqual({ ok: true, room: 'lobby', seq: 1, delivered: 0 });
       return;
     }
     expect(result).toMatchObject({ statusCode: 200 });

@@ -4,7 +4,10 @@ import { type ConfigEnv, ConfigError, readConfig } from '../../lib/config.js';
 import { HANDLER_NAMES, type HandlerName } from '../../lib/realtime-stack.js';
 import { environmentOf, functionIdOf, synthStack } from '../support/synth.js';
 
-const TABLE_USERS = HANDLER_NAMES.filter((h) => h !== 'authorizer' && h !== 'default');
+/** The fan-out workers only post: they never touch the table. */
+const TABLE_USERS = HANDLER_NAMES.filter(
+  (h) => h !== 'authorizer' && h !== 'default' && h !== 'fanout',
+);
 
 function read(context: Record<string, unknown>, env: ConfigEnv = {}) {
   return readConfig(new App({ context }).node, env);
@@ -116,11 +119,43 @@ describe('the configuration', () => {
     ['JWT_SECRET_ARN', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:realtime-jwt'],
     ['ALLOWED_ORIGINS', 'https://app.example.com/path'],
     ['ALLOWED_ORIGINS', 'app.example.com'],
+    ['STAGE', 'staging'],
+    ['STAGE', 'Prod'],
+    ['ALARM_EMAIL', 'ops'],
+    ['ALARM_EMAIL', 'ops@localhost'],
+    ['ALARM_EMAIL', 'ops@example.com,dev@example.com'],
+    ['ALARM_EMAIL', 'Ops <ops@example.com>'],
   ])('refuses %s=%s, naming the setting', (name, value) => {
     const error = refusal({ [name]: value });
     expect(error).toBeInstanceOf(ConfigError);
     expect(error).toMatchObject({ code: 'invalid_value', setting: name });
     expect((error as Error).message).toContain(name);
+  });
+
+  it('deploys the prod stage when STAGE is unset', () => {
+    expect(read({}).stage).toBe('prod');
+  });
+
+  it('reads the stage from the context before the environment', () => {
+    expect(read({ STAGE: 'dev' }, { STAGE: 'prod' }).stage).toBe('dev');
+    expect(read({}, { STAGE: 'dev' }).stage).toBe('dev');
+  });
+
+  it('names the stages a refused STAGE may take', () => {
+    expect((refusal({ STAGE: 'staging' }) as Error).message).toBe(
+      'STAGE must be one of dev, prod, got "staging"',
+    );
+  });
+
+  it('takes one alarm address, and none by default', () => {
+    expect(read({ ALARM_EMAIL: ' ops@example.com ' }).alarmEmail).toBe('ops@example.com');
+    expect(read({})).not.toHaveProperty('alarmEmail');
+  });
+
+  it('says what an alarm address must look like', () => {
+    expect((refusal({ ALARM_EMAIL: 'ops' }) as Error).message).toBe(
+      'ALARM_EMAIL must be one email address, such as ops@example.com, got "ops"',
+    );
   });
 
   it('refuses a value that is neither a string nor a number', () => {

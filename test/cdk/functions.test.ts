@@ -14,7 +14,17 @@ import {
 
 const { stack, template } = synthStack();
 const resources = templateJson(template).Resources;
-const POSTING = ['disconnect', 'join', 'leave', 'send', 'typing', 'direct', 'sweep'];
+const POSTING = [
+  'disconnect',
+  'join',
+  'leave',
+  'send',
+  'typing',
+  'direct',
+  'sweep',
+  'publish',
+  'fanout',
+];
 
 function functionProperties(): Record<string, unknown>[] {
   return Object.values(template.findResources('AWS::Lambda::Function')).map(
@@ -59,9 +69,9 @@ describe('the functions', () => {
     );
   });
 
-  it('give the authorizer 5 seconds and every other route handler 15, within API Gateway’s 29, and the sweeper 5 minutes', () => {
+  it('give the authorizer 5 seconds, the fan-out workers 10 (their callers wait), every other handler 15, within API Gateway’s 29, and the sweeper 5 minutes', () => {
     const expected = (handler: string) =>
-      handler === 'authorizer' ? 5 : handler === 'sweep' ? 300 : 15;
+      handler === 'authorizer' ? 5 : handler === 'sweep' ? 300 : handler === 'fanout' ? 10 : 15;
     for (const handler of HANDLER_NAMES) {
       expect(resources[functionIdOf(stack, handler)]?.Properties?.Timeout, handler).toBe(
         expected(handler),

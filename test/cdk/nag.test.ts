@@ -23,6 +23,12 @@ const CONFIGURATIONS: readonly (readonly [string, SynthOptions])[] = [
       },
     },
   ],
+  ['the dev stage', { context: { STAGE: 'dev' } }],
+  ['alarm notifications by email', { context: { ALARM_EMAIL: 'ops@example.com' } }],
+  [
+    'the dev stage with alarm notifications',
+    { context: { STAGE: 'dev', ALARM_EMAIL: 'ops@example.com' } },
+  ],
 ];
 
 /** Runs AwsSolutions over the synthesized app, its aspects applied. */
@@ -78,10 +84,27 @@ describe('cdk-nag AwsSolutions', () => {
       'AwsSolutions-APIG4': 10,
       // The account's API Gateway logging role.
       'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]': 1,
-      // The role of each function that posts.
-      [`AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${apiId}>/prod/*/@connections/*]`]: 7,
+      // The role of each function that posts: six routes, the sweeper, the
+      // fan-out workers and publish.
+      [`AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${apiId}>/prod/*/@connections/*]`]: 9,
       'AwsSolutions-SMG4': 1,
     });
+  });
+
+  it('acknowledges point-in-time recovery off on the dev stage’s table alone', () => {
+    const { stack } = synthStack({ context: { STAGE: 'dev' } });
+    const acknowledged = stack.node
+      .findAll()
+      .filter((construct) =>
+        construct.node.metadata.some(
+          (entry) =>
+            entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY &&
+            Object.keys(entry.data as Record<string, string>).some((id) => id.endsWith('DDB3')),
+        ),
+      );
+    expect(acknowledged).toEqual([stack.table.table]);
+    const { stack: prod } = synthStack();
+    expect(acknowledgements(prod)).not.toHaveProperty('AwsSolutions-DDB3');
   });
 
   it('gives every acknowledgement a reason of its own', () => {

@@ -37,9 +37,24 @@ const DYNAMODB_ACTIONS: Readonly<Record<HandlerName, readonly string[]>> = {
   ping: ['GetItem', 'UpdateItem'],
   // Query twice: on the table (memberships) and on the sweep index.
   sweep: ['DeleteItem', 'UpdateItem', 'Query', 'Query'],
+  fanout: [],
+  // send's and direct's work without their admission's GetItem.
+  publish: ['UpdateItem', 'Query', 'DeleteItem', 'PutItem'],
 };
 
-const POSTING = ['disconnect', 'join', 'leave', 'send', 'typing', 'direct', 'sweep'];
+const POSTING = [
+  'disconnect',
+  'join',
+  'leave',
+  'send',
+  'typing',
+  'direct',
+  'sweep',
+  'fanout',
+  'publish',
+];
+/** The functions that fan out to rooms, so they may hand shares of a large one to the workers. */
+const FANNING_OUT = ['disconnect', 'join', 'leave', 'send', 'typing', 'sweep', 'publish'];
 const VERIFYING = ['authorizer', 'auth'];
 
 function statementsOfHandler(handler: HandlerName): PolicyStatement[] {
@@ -129,6 +144,27 @@ describe('permissions', () => {
     expect([...arns]).toEqual([
       `arn:\${AWS::Partition}:execute-api:\${AWS::Region}:\${AWS::AccountId}:\${${apiId}}/prod/*/@connections/*`,
     ]);
+  });
+
+  it('lets only the functions that fan out invoke the fan-out workers, and nothing else', () => {
+    const workers = { 'Fn::GetAtt': [functionIdOf(stack, 'fanout'), 'Arn'] };
+    const invoking = allStatements().filter((statement) =>
+      actionsOf(statement).some((action) => action.startsWith('lambda:')),
+    );
+    expect(invoking.map((statement) => [actionsOf(statement), statement.Resource])).toEqual(
+      FANNING_OUT.map(() => [['lambda:InvokeFunction'], workers]),
+    );
+    expect(handlersAllowed('lambda:InvokeFunction').sort()).toEqual(FANNING_OUT.sort());
+  });
+
+  it('tells the functions that fan out which function the workers are', () => {
+    for (const handler of HANDLER_NAMES) {
+      const variables = (json.Resources[functionIdOf(stack, handler)]?.Properties?.Environment ??
+        {}) as { Variables?: Record<string, unknown> };
+      expect(variables.Variables?.FANOUT_FUNCTION_NAME, handler).toEqual(
+        FANNING_OUT.includes(handler) ? { Ref: functionIdOf(stack, 'fanout') } : undefined,
+      );
+    }
   });
 
   it('lets only the token verifiers read the JWT secret', () => {

@@ -85,7 +85,9 @@ describe('the table', () => {
     const withTable = HANDLER_NAMES.filter(
       (handler) => environmentOf(template, functionIdOf(stack, handler)).TABLE_NAME !== undefined,
     );
-    expect(withTable).toEqual(HANDLER_NAMES.filter((h) => h !== 'authorizer' && h !== 'default'));
+    expect(withTable).toEqual(
+      HANDLER_NAMES.filter((h) => h !== 'authorizer' && h !== 'default' && h !== 'fanout'),
+    );
     for (const handler of withTable) {
       expect(environmentOf(template, functionIdOf(stack, handler)).TABLE_NAME).toEqual({
         Ref: tableId,

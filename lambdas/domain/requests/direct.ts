@@ -1,6 +1,5 @@
-import { stringifyJson } from '../../../protocol/json.js';
 import { admit } from '../admission.js';
-import { deliver, prune } from '../fan-out.js';
+import { postDirectMessage } from '../direct-message.js';
 import { userOf } from '../identity.js';
 import { requireDataWithin } from './data-size.js';
 import type { RequestHandler } from './request-handler.js';
@@ -9,17 +8,11 @@ import type { RequestHandler } from './request-handler.js';
 export const direct: RequestHandler<'direct'> = async (services, caller, request) => {
   requireDataWithin(services, request.data);
   await admit(services, caller);
-  const targets = await services.connections.listByUser(request.to);
-  const payload = stringifyJson({
-    type: 'direct',
-    from: userOf(caller.identity),
-    data: request.data,
-    ts: services.clock(),
-  });
-  const report = await deliver(services, targets, payload);
-  await prune(
+  const report = await postDirectMessage(
     services,
-    report.gone.map((target) => ({ target })),
+    request.to,
+    userOf(caller.identity),
+    request.data,
   );
   return request.id === undefined
     ? undefined

@@ -79,7 +79,8 @@ export function useLocalStack(engine: EngineName, options: StackFixtureOptions =
   afterAll(async () => {
     await running?.stop();
     options.afterStop?.();
-    const failures = logs.filter((line) => /"level":"error"|failed:/.test(line));
+    // Powertools Logger writes the level in capitals.
+    const failures = logs.filter((line) => /"level":"ERROR"|failed:/.test(line));
     if (failures.length > 0) {
       console.warn(`local stack (${engine}) logged errors:\n${failures.join('\n')}`);
     }

@@ -49,6 +49,10 @@ describe('localEnvironment', () => {
     expect(environmentOf('JoinHandler').AWS_ENDPOINT_URL_DYNAMODB).toBe('http://127.0.0.1:4520');
   });
 
+  it("sets AWS_ENDPOINT_URL_LAMBDA to the local stack's Invoke API", () => {
+    expect(environmentOf('SendHandler').AWS_ENDPOINT_URL_LAMBDA).toBe('http://127.0.0.1:4510');
+  });
+
   it("resolves TABLE_NAME to the table's local name", () => {
     const [table] = model.tables;
 

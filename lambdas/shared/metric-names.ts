@@ -1,0 +1,37 @@
+/**
+ * The names of the functions' embedded-metric-format metrics, shared by the
+ * code that emits them and the stack's alarms and dashboard, so the two
+ * cannot drift apart.
+ */
+
+/** The CloudWatch namespace of every metric the functions emit. */
+export const METRICS_NAMESPACE = 'Realtime';
+
+/**
+ * The dimension every metric carries: the stack's name (the functions'
+ * `POWERTOOLS_SERVICE_NAME`), so two stages in one account stay apart.
+ */
+export const SERVICE_DIMENSION = 'service';
+
+/** The extra dimension of `Errors`: the protocol error code answered. */
+export const ERROR_CODE_DIMENSION = 'code';
+
+/** Metric names; counts unless noted. */
+export const METRIC = {
+  /** `$connect` accepted. */
+  connectionsOpened: 'ConnectionsOpened',
+  /** Connections departed: `$disconnect`, pruning and the sweeper. */
+  connectionsClosed: 'ConnectionsClosed',
+  /** Messages numbered and stored (`send` and server-side publish). */
+  messagesSent: 'MessagesSent',
+  /** Frames posted to a connection. */
+  deliveries: 'Deliveries',
+  /** Posts that failed after retries (the member recovers through `history`). */
+  deliveryFailures: 'DeliveryFailures',
+  /** Gone connections removed by pruning or the sweeper. */
+  gonePruned: 'GonePruned',
+  /** Error frames answered, with the `code` dimension. */
+  errors: 'Errors',
+  /** Milliseconds from the first post of a fan-out to its last (unit Milliseconds). */
+  fanOutDuration: 'FanOutDuration',
+} as const;
