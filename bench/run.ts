@@ -44,6 +44,8 @@ const ROOM_SIZES = listOf(process.env.BENCH_ROOMS, [10, 100, 1_000, 5_000]);
 const TABLE_SIZES = listOf(process.env.BENCH_TABLES, [1_000, 10_000]);
 /** A partial run writes bench/results/partial.json (ignored by git) and skips the cold starts. */
 const PARTIAL = process.env.BENCH_ROOMS !== undefined || process.env.BENCH_TABLES !== undefined;
+/** Connections per fan-out share (the stack's FAN_OUT_CHUNK_SIZE); its default unless set. */
+const FAN_OUT_CHUNK_SIZE = Number(process.env.FAN_OUT_CHUNK_SIZE ?? DEFAULT_FAN_OUT_CHUNK_SIZE);
 /** Measured sends per row and pattern, on a fixed schedule. */
 const SENDS = Number(process.env.BENCH_SENDS ?? 20);
 /** Fewer for rooms above JOINED_ROOM_LIMIT, whose sends are spaced 10 s or more apart. */
@@ -107,17 +109,22 @@ async function main(): Promise<void> {
   const assembly = mkdtempSync(join(tmpdir(), 'realtime-bench-'));
   log('synthesizing with REFERENCE_HANDLER=true');
   synthesizeApp(assembly, {
-    env: { REFERENCE_HANDLER: 'true', MAX_ROOMS_PER_CONNECTION: '100' },
+    env: {
+      REFERENCE_HANDLER: 'true',
+      MAX_ROOMS_PER_CONNECTION: '100',
+      FAN_OUT_CHUNK_SIZE: String(FAN_OUT_CHUNK_SIZE),
+    },
   });
   symlinkSync(join(ROOT, 'node_modules'), join(assembly, 'node_modules'), 'dir');
   const meter = new Meter();
+  let tearingDown = false;
   const stack = await startLocalStack({
     assembly,
     env: {},
     meter,
     engine: process.env.DYNAMODB_ENGINE === 'dynamodb-local' ? 'dynamodb-local' : 'dynalite',
     log: (line) => {
-      if (/"level":"(error|warn)"|failed/.test(line)) console.error(line);
+      if (!tearingDown && /"level":"(error|warn)"|failed/i.test(line)) console.error(line);
     },
   });
   const clients: BenchClient[] = [];
@@ -146,7 +153,7 @@ async function main(): Promise<void> {
       engine: stack.engine,
       sendsPerRow: Object.fromEntries(ROOM_SIZES.map((size) => [size, sendsFor(size)])),
       intervalMs: Object.fromEntries(ROOM_SIZES.map((size) => [size, intervalFor(size)])),
-      fanOutChunkSize: DEFAULT_FAN_OUT_CHUNK_SIZE,
+      fanOutChunkSize: FAN_OUT_CHUNK_SIZE,
       prices: PRICES,
       rows,
       coldStarts: PARTIAL ? [] : await coldStarts(stack.model),
@@ -165,13 +172,17 @@ async function main(): Promise<void> {
     }
     log(`wrote bench/results/${PARTIAL ? 'partial' : 'latest'}.json (${result.durationS} s)`);
   } finally {
+    // Every member leaving a room of thousands at once times functions out
+    // locally (each last connection of a user announces a leave to the room);
+    // that is the teardown, not a measured figure.
+    tearingDown = true;
     for (const client of clients) client.close();
     await stack.stop();
     rmSync(assembly, { recursive: true, force: true });
   }
 }
 
-/** One row: our send and the reference's, each `sendsFor(roomMembers)` times on the same room. */
+/** One row: our send and the reference's, `sendsFor(roomMembers)` times each, on the same room. */
 async function measureRow(
   stack: LocalStack,
   meter: Meter,
@@ -189,8 +200,8 @@ async function measureRow(
       if (reply.type !== 'joined') throw new Error(`join answered ${JSON.stringify(reply)}`);
     });
   }
-  const ours = await measurePattern(stack, meter, members, room, 'ours');
-  const reference = await measurePattern(stack, meter, members, room, 'reference');
+  const figures = await measurePatterns(stack, meter, members, room);
+  const { ours, reference } = figures;
   const ratio: Record<string, number> = {};
   for (const key of ['p50Ms', 'p99Ms', 'maxMs', 'lastMemberMs'] as const) {
     ratio[key] = round(ours[key] / reference[key], 3);
@@ -203,15 +214,25 @@ async function measureRow(
   return { tableConnections, roomMembers, ours, reference, ratio };
 }
 
-async function measurePattern(
+const PATTERNS: readonly Pattern[] = ['ours', 'reference'];
+/** Sends per pattern in the counting pass: calls and units are the same for every send. */
+const COUNTED_SENDS = 3;
+
+/**
+ * Both patterns on one room. Latency comes from one schedule on which ours
+ * and the reference's sends alternate, so both meet the same machine (its
+ * garbage collections, its other work) instead of one running after the
+ * other. Calls and units come from a second, sequential pass per pattern,
+ * because the meter cannot tell whose DynamoDB request it saw.
+ */
+async function measurePatterns(
   stack: LocalStack,
   meter: Meter,
   members: readonly BenchClient[],
   room: string,
-  pattern: Pattern,
-): Promise<PatternFigures> {
+): Promise<Record<Pattern, PatternFigures>> {
   const publisher = members[0] as BenchClient;
-  const publish = async (n: number) => {
+  const publish = async (pattern: Pattern, n: number) => {
     const data: BenchData = { pattern, n, t: performance.now() };
     if (pattern === 'ours') {
       const reply = await publisher.request({ action: 'send', room, data });
@@ -220,84 +241,111 @@ async function measurePattern(
       publisher.send({ action: 'refsend', room, data });
     }
   };
+  const clear = () => {
+    for (const client of members) client.deliveries.length = 0;
+  };
+
   // Warm-up, not measured: cold starts belong to the cold-start figures.
   const warm = new Set([-2, -1]);
-  for (const n of warm) await publish(n);
-  await allDelivered(members, pattern, warm);
-  for (const client of members) client.deliveries.length = 0;
+  for (const pattern of PATTERNS) {
+    for (const n of warm) await publish(pattern, n);
+    await allDelivered(members, pattern, warm);
+  }
+  clear();
 
-  meter.reset();
   const count = sendsFor(members.length);
   const measured = new Set(Array.from({ length: count }, (_, n) => n));
+  meter.reset();
   const schedule = performance.now();
   const sends: Promise<void>[] = [];
-  for (const n of measured) {
-    const due = schedule + n * intervalFor(members.length);
+  for (let slot = 0; slot < 2 * count; slot++) {
+    const due = schedule + slot * intervalFor(members.length);
     await sleep(Math.max(0, due - performance.now()));
-    sends.push(publish(n));
+    sends.push(publish(PATTERNS[slot % 2] as Pattern, Math.floor(slot / 2)));
   }
   await Promise.all(sends);
-  await allDelivered(members, pattern, measured);
+  for (const pattern of PATTERNS) await allDelivered(members, pattern, measured);
   // Posts finish before the handler returns; the invocation is metered on return.
   await sleep(200);
-  const counts = meter.snapshot();
+  const timing = meter.snapshot();
+  const deliveries = members.map((client) => [...client.deliveries]);
+  clear();
 
-  const latencies = members
-    .flatMap((client) => client.deliveries.filter((d) => d.pattern === pattern))
-    .map((d) => d.latencyMs)
-    .sort((a, b) => a - b);
-  const lastPerMessage = [...measured].map((n) =>
-    Math.max(
-      ...members.flatMap((client) =>
-        client.deliveries.filter((d) => d.pattern === pattern && d.n === n).map((d) => d.latencyMs),
+  const counted = new Set(Array.from({ length: COUNTED_SENDS }, (_, n) => 1_000 + n));
+  const calls = {} as Record<Pattern, MeterSnapshot>;
+  for (const pattern of PATTERNS) {
+    meter.reset();
+    for (const n of counted) {
+      await publish(pattern, n);
+      await allDelivered(members, pattern, new Set([n]));
+    }
+    await sleep(200);
+    calls[pattern] = meter.snapshot();
+  }
+  clear();
+
+  const figuresOf = (pattern: Pattern): PatternFigures => {
+    const latencies = deliveries
+      .flatMap((list) => list.filter((d) => d.pattern === pattern))
+      .map((d) => d.latencyMs)
+      .sort((a, b) => a - b);
+    const lastPerMessage = [...measured].map((n) =>
+      Math.max(
+        ...deliveries.flatMap((list) =>
+          list.filter((d) => d.pattern === pattern && d.n === n).map((d) => d.latencyMs),
+        ),
       ),
-    ),
-  );
-  const perSend = (value: number) => round(value / count, 3);
-  const handler = pattern === 'ours' ? 'SendHandler' : 'ReferenceSendHandler';
-  const invocations = counts.invocations[handler] ?? { count: 0, totalMs: 0 };
-  const memoryMb = [...stack.model.functions.values()].find((fn) => fn.name === handler)?.memoryMb;
-  const dynamoCallsPerSend = Object.fromEntries(
-    Object.entries(counts.dynamoCalls).map(([operation, calls]) => [operation, perSend(calls)]),
-  );
-  const lambdaMsPerSend = invocations.count > 0 ? invocations.totalMs / invocations.count : 0;
-  // Large rooms' shares posted by the fan-out workers are billed too.
-  const workers = (pattern === 'ours' && counts.invocations.FanoutHandler) || {
-    count: 0,
-    totalMs: 0,
+    );
+    const counts = calls[pattern];
+    const perSend = (value: number) => round(value / COUNTED_SENDS, 3);
+    const handler = pattern === 'ours' ? 'SendHandler' : 'ReferenceSendHandler';
+    const invocations = timing.invocations[handler] ?? { count: 0, totalMs: 0 };
+    const memoryMb = [...stack.model.functions.values()].find(
+      (fn) => fn.name === handler,
+    )?.memoryMb;
+    const dynamoCallsPerSend = Object.fromEntries(
+      Object.entries(counts.dynamoCalls).map(([operation, calls]) => [operation, perSend(calls)]),
+    );
+    const lambdaMsPerSend = invocations.count > 0 ? invocations.totalMs / invocations.count : 0;
+    // Large rooms' shares posted by the fan-out workers are billed too.
+    const workers = (pattern === 'ours' && timing.invocations.FanoutHandler) || {
+      count: 0,
+      totalMs: 0,
+    };
+    const billed = {
+      count: invocations.count + workers.count,
+      totalMs: invocations.totalMs + workers.totalMs,
+    };
+    const cost = costPerMillionSends({
+      deliveries: members.length,
+      frameBytes: publisher.frameBytes,
+      requestBytes: Buffer.byteLength(
+        JSON.stringify({ action: 'send', room, data: { pattern, n: 0, t: 0 }, id: 'b1' }),
+      ),
+      replies: pattern === 'ours' ? 1 : 0,
+      lambdaInvocations: billed.count / count,
+      lambdaMs: billed.count > 0 ? billed.totalMs / billed.count : 0,
+      lambdaMemoryMb: memoryMb ?? 256,
+      readUnits: counts.readUnits / COUNTED_SENDS,
+      writeUnits: counts.writeUnits / COUNTED_SENDS,
+    });
+    return {
+      p50Ms: round(percentile(latencies, 0.5), 1),
+      p99Ms: round(percentile(latencies, 0.99), 1),
+      maxMs: round(latencies.at(-1) ?? Number.NaN, 1),
+      lastMemberMs: round(mean(lastPerMessage), 1),
+      deliveryRatio: round(latencies.length / (count * members.length), 4),
+      readUnitsPerSend: perSend(counts.readUnits),
+      writeUnitsPerSend: perSend(counts.writeUnits),
+      dynamoCallsPerSend,
+      managementCallsPerSend: perSend(managementCalls(counts)),
+      lambdaMsPerSend: round(lambdaMsPerSend, 1),
+      workerInvocationsPerSend: round(workers.count / count, 3),
+      workerMsPerSend: round(workers.totalMs / count, 1),
+      costPerMillionSends: roundCost(cost),
+    };
   };
-  const billed = {
-    count: invocations.count + workers.count,
-    totalMs: invocations.totalMs + workers.totalMs,
-  };
-  const cost = costPerMillionSends({
-    deliveries: members.length,
-    frameBytes: publisher.frameBytes,
-    requestBytes: Buffer.byteLength(
-      JSON.stringify({ action: 'send', room, data: { pattern, n: 0, t: 0 }, id: 'b1' }),
-    ),
-    replies: pattern === 'ours' ? 1 : 0,
-    lambdaInvocations: billed.count / count,
-    lambdaMs: billed.count > 0 ? billed.totalMs / billed.count : 0,
-    lambdaMemoryMb: memoryMb ?? 256,
-    readUnits: counts.readUnits / count,
-    writeUnits: counts.writeUnits / count,
-  });
-  return {
-    p50Ms: round(percentile(latencies, 0.5), 1),
-    p99Ms: round(percentile(latencies, 0.99), 1),
-    maxMs: round(latencies.at(-1) ?? Number.NaN, 1),
-    lastMemberMs: round(mean(lastPerMessage), 1),
-    deliveryRatio: round(latencies.length / (count * members.length), 4),
-    readUnitsPerSend: perSend(counts.readUnits),
-    writeUnitsPerSend: perSend(counts.writeUnits),
-    dynamoCallsPerSend,
-    managementCallsPerSend: perSend(managementCalls(counts)),
-    lambdaMsPerSend: round(lambdaMsPerSend, 1),
-    workerInvocationsPerSend: perSend(workers.count),
-    workerMsPerSend: round(workers.count > 0 ? workers.totalMs / count : 0, 1),
-    costPerMillionSends: roundCost(cost),
-  };
+  return { ours: figuresOf('ours'), reference: figuresOf('reference') };
 }
 
 /** Waits until every member has every message in `ns` of `pattern`, or the timeout passes. */

@@ -1,4 +1,5 @@
 import { watch } from 'node:fs';
+import { recordRunningStack } from './dev/running-stack.js';
 import { engineFromEnvironment } from './dynamo/engine.js';
 import { startLocalStack } from './local-stack.js';
 
@@ -23,6 +24,7 @@ const stack = await startLocalStack({
       : {}),
   },
 });
+const forgetRunningStack = recordRunningStack(stack);
 const seconds = ((performance.now() - started) / 1000).toFixed(1);
 const state = dynamo.dir === undefined ? 'in memory' : `state in ${dynamo.dir}`;
 console.log(`Local stack ready in ${seconds} s (DynamoDB engine: ${stack.engine}, ${state})`);
@@ -32,6 +34,7 @@ console.log(`Demo page:       ${stack.httpUrl}/`);
 console.log(`Management API:  ${stack.callbackUrl}/@connections/<connectionId>`);
 console.log(`Dev token:       curl -s '${stack.httpUrl}/dev/token?sub=alice&name=Alice'`);
 console.log(`Connect:         npx wscat -c "${stack.url}?token=<token>"`);
+console.log(`Publish:         npm run publish -- --room lobby --data '"hello"'`);
 
 if (watchMode) {
   let timer: NodeJS.Timeout | undefined;
@@ -58,6 +61,7 @@ const stop = async (signal: string) => {
   console.log(`${signal}: closing connections and stopping...`);
   // PROTOCOL.md section 8: exit 0 within 10 seconds, port freed.
   setTimeout(() => process.exit(0), 9_000).unref();
+  forgetRunningStack();
   await stack.stop();
   process.exit(0);
 };

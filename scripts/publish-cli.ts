@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { LOCAL_REGION } from '../local/assembly/stack-model.js';
+import { findRunningStack, type RunningStack } from '../local/dev/running-stack.js';
 import type { PublishInput } from '../protocol/publish.js';
 import { createPublisher, PublishError } from '../publish/index.js';
 
@@ -15,9 +16,10 @@ export const LOCAL_PUBLISH_FUNCTION = 'PublishHandler';
 export const USAGE = `Usage: npm run publish -- (--room ROOM | --user USER_ID) --data JSON
                             [--from-id ID --from-name NAME] [--function NAME]
 
-Targets the local stack at http://127.0.0.1:$PORT (the PORT you gave npm start)
-unless --function names a deployed publish function (its PublishFunctionName
-output), reached with the AWS credentials and region of the environment.
+Targets the local stack that npm start runs in this checkout (or the one at
+http://127.0.0.1:$PORT when PORT is set) unless --function names a deployed
+publish function (its PublishFunctionName output), reached with the AWS
+credentials and region of the environment.
 Prints the result as JSON. Exits 1 when the input is refused, 2 on a usage
 error, 3 when the function failed or could not be invoked.`;
 
@@ -38,7 +40,11 @@ export class UsageError extends Error {
 type Env = Readonly<Record<string, string | undefined>>;
 
 /** Reads the command line; throws a {@link UsageError} when it cannot be run. */
-export function planPublish(argv: readonly string[], env: Env): PublishPlan {
+export function planPublish(
+  argv: readonly string[],
+  env: Env,
+  running: () => RunningStack | undefined = findRunningStack,
+): PublishPlan {
   let values: Record<string, string | undefined>;
   try {
     ({ values } = parseArgs({
@@ -75,11 +81,18 @@ export function planPublish(argv: readonly string[], env: Env): PublishPlan {
       : { from: { userId: fromId ?? fromName, name: fromName ?? fromId } }),
   };
   if (values.function !== undefined) return { input, functionName: values.function };
+  if (env.PORT === undefined || env.PORT === '') {
+    const stack = running();
+    if (stack === undefined) {
+      throw new UsageError(
+        'No local stack is running in this checkout: start one with npm start, set PORT to the port of one, or name a deployed function with --function.',
+      );
+    }
+    return { input, functionName: LOCAL_PUBLISH_FUNCTION, endpoint: stack.httpUrl };
+  }
   const port = Number(env.PORT);
   if (!Number.isInteger(port) || port <= 0 || port > 65_535) {
-    throw new UsageError(
-      "Set PORT to the local stack's port (npm start picks a free one unless PORT is set: PORT=8080 npm start), or name a deployed function with --function.",
-    );
+    throw new UsageError(`PORT must be the local stack's port (1 to 65535), got "${env.PORT}".`);
   }
   return { input, functionName: LOCAL_PUBLISH_FUNCTION, endpoint: `http://127.0.0.1:${port}` };
 }

@@ -32,6 +32,6 @@ export const METRIC = {
   gonePruned: 'GonePruned',
   /** Error frames answered, with the `code` dimension. */
   errors: 'Errors',
-  /** Milliseconds from the first post of a fan-out to its last (unit Milliseconds). */
+  /** Milliseconds a fan-out took, from reading the members (when not already read) to its last post. */
   fanOutDuration: 'FanOutDuration',
 } as const;

@@ -52,11 +52,21 @@ describe('npm run publish', () => {
     ['no --data', ['--room', 'lobby'], LOCAL, /--data is required/],
     ['--data that is not JSON', ['--room', 'lobby', '--data', 'hi'], LOCAL, /not JSON/],
     ['an unknown option', ['--room', 'lobby', '--data', '1', '--rom', 'x'], LOCAL, /rom/],
-    ['no PORT for the local stack', ['--room', 'lobby', '--data', '1'], {}, /Set PORT/],
-    ['PORT 0', ['--room', 'lobby', '--data', '1'], { PORT: '0' }, /Set PORT/],
+    ['no PORT and no running local stack', ['--room', 'lobby', '--data', '1'], {}, /npm start/],
+    ['PORT 0', ['--room', 'lobby', '--data', '1'], { PORT: '0' }, /PORT must be/],
   ])('refuses %s as a usage error', (_, argv, env, message) => {
-    expect(() => planPublish(argv, env)).toThrow(UsageError);
-    expect(() => planPublish(argv, env)).toThrow(message);
+    const noStack = () => undefined;
+    expect(() => planPublish(argv, env, noStack)).toThrow(UsageError);
+    expect(() => planPublish(argv, env, noStack)).toThrow(message);
+  });
+
+  it('without PORT, targets the local stack npm start recorded', () => {
+    const running = () => ({ httpUrl: 'http://127.0.0.1:41234', url: 'ws://x', pid: 1 });
+
+    expect(planPublish(['--room', 'lobby', '--data', '1'], {}, running)).toMatchObject({
+      functionName: 'PublishHandler',
+      endpoint: 'http://127.0.0.1:41234',
+    });
   });
 
   it('exits 2 with the usage on a usage error, invoking nothing', async () => {
