@@ -68,6 +68,12 @@ export interface DynamoConnectionStoreOptions {
  * state lives in the table, so the limit holds across concurrent Lambda instances.
  * Times are whole microseconds: with a fractional interval (1000/6 ms), repeated
  * additions would drift past the tolerance and cut the burst one short.
+ *
+ * Requests are counted at their arrival, but concurrent Lambda instances may
+ * write them in another order: a burst's later arrival written first would
+ * refuse an earlier one written second, cutting the burst one short. A slack
+ * of a tenth of an interval (at most 10 ms) on the busy branch absorbs that
+ * reordering; being under one interval, it never admits one request more.
  */
 export class DynamoConnectionStore implements ConnectionStore {
   private readonly intervalUs: number;
@@ -80,7 +86,8 @@ export class DynamoConnectionStore implements ConnectionStore {
     options: DynamoConnectionStoreOptions,
   ) {
     this.intervalUs = Math.round(1_000_000 / options.rateLimitPerSecond);
-    this.toleranceUs = this.intervalUs * (2 * options.rateLimitPerSecond - 1);
+    const reorderSlackUs = Math.min(Math.round(this.intervalUs / 10), 10_000);
+    this.toleranceUs = this.intervalUs * (2 * options.rateLimitPerSecond - 1) + reorderSlackUs;
   }
 
   async put(connection: NewConnection): Promise<void> {

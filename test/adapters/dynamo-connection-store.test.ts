@@ -274,7 +274,7 @@ describe('DynamoConnectionStore.admit', () => {
   it('reports the rate limit before the room limit, as PROTOCOL.md orders them', async () => {
     ddb.on(UpdateCommand).rejects(
       conditionFailed({
-        tat: NOW_US + 1901_000,
+        tat: NOW_US + 1911_000,
         expiresAt: LIVE_EXP,
         rooms: new Set(['a', 'b', 'c']),
       }),
@@ -363,7 +363,8 @@ describe('DynamoConnectionStore.admit', () => {
       ExpressionAttributeValues: {
         ':now': NOW_US,
         ':nowSec': NOW_SEC,
-        ':limit': NOW_US + 1900_000,
+        // 19 intervals of 100 ms, and 10 ms for arrivals written out of order.
+        ':limit': NOW_US + 1_910_000,
         ':interval': 100_000,
         ':room': new Set(['lobby']),
         ':maxRooms': 3,
@@ -376,7 +377,7 @@ describe('DynamoConnectionStore.admit', () => {
   });
 
   it('rate-limits without another write when the stored tat is beyond the tolerance', async () => {
-    ddb.on(UpdateCommand).rejects(conditionFailed({ tat: NOW_US + 1901_000, expiresAt: LIVE_EXP }));
+    ddb.on(UpdateCommand).rejects(conditionFailed({ tat: NOW_US + 1911_000, expiresAt: LIVE_EXP }));
 
     const outcome = await newStore().admit({
       key: KEY,
@@ -455,9 +456,25 @@ describe('DynamoConnectionStore.admit', () => {
       // The per-instance hint sends every request after the first straight to the busy branch.
       expect(updateInputs()).toHaveLength(21);
 
-      expect((await store.admit({ key: KEY, now: NOW + 99 })).kind).toBe('rate_limited');
-      expect((await store.admit({ key: KEY, now: NOW + 100 })).kind).toBe('admitted');
-      expect((await store.admit({ key: KEY, now: NOW + 100 })).kind).toBe('rate_limited');
+      // A token comes back each interval (100 ms), less the 10 ms reordering slack.
+      expect((await store.admit({ key: KEY, now: NOW + 89 })).kind).toBe('rate_limited');
+      expect((await store.admit({ key: KEY, now: NOW + 90 })).kind).toBe('admitted');
+      expect((await store.admit({ key: KEY, now: NOW + 90 })).kind).toBe('rate_limited');
+    });
+
+    it('admits the whole burst when instances write its arrivals out of order', async () => {
+      // Twenty requests of one burst, arriving over 4 ms (API Gateway's
+      // requestTimeEpoch is in whole ms), written latest first, each by
+      // another, freshly started instance.
+      const arrivals = Array.from(
+        { length: 20 },
+        (_, i) => NOW + 1_000 + Math.floor(i / 5),
+      ).reverse();
+      const kinds: string[] = [];
+      for (const now of arrivals) kinds.push((await newStore().admit({ key: KEY, now })).kind);
+
+      expect(kinds).toEqual(Array(20).fill('admitted'));
+      expect((await newStore().admit({ key: KEY, now: NOW + 1_003 })).kind).toBe('rate_limited');
     });
 
     it('holds the limit across instances that share the table', async () => {
