@@ -7,6 +7,7 @@ import {
   functionIdOf,
   listFunctions,
   logicalIdOf,
+  POSTING_HANDLERS,
   renderIntrinsic,
   synthStack,
   templateJson,
@@ -14,17 +15,7 @@ import {
 
 const { stack, template } = synthStack();
 const resources = templateJson(template).Resources;
-const POSTING = [
-  'disconnect',
-  'join',
-  'leave',
-  'send',
-  'typing',
-  'direct',
-  'sweep',
-  'publish',
-  'fanout',
-];
+const POSTING = POSTING_HANDLERS;
 
 function functionProperties(): Record<string, unknown>[] {
   return Object.values(template.findResources('AWS::Lambda::Function')).map(

@@ -7,6 +7,7 @@ import {
   actionsOf,
   functionIdOf,
   logicalIdOf,
+  POSTING_HANDLERS,
   type PolicyStatement,
   renderIntrinsic,
   roleIdOf,
@@ -42,17 +43,7 @@ const DYNAMODB_ACTIONS: Readonly<Record<HandlerName, readonly string[]>> = {
   publish: ['UpdateItem', 'Query', 'DeleteItem', 'PutItem'],
 };
 
-const POSTING = [
-  'disconnect',
-  'join',
-  'leave',
-  'send',
-  'typing',
-  'direct',
-  'sweep',
-  'fanout',
-  'publish',
-];
+const POSTING = POSTING_HANDLERS;
 /** The functions that fan out to rooms, so they may hand shares of a large one to the workers. */
 const FANNING_OUT = ['disconnect', 'join', 'leave', 'send', 'typing', 'sweep', 'publish'];
 const VERIFYING = ['authorizer', 'auth'];
@@ -125,7 +116,7 @@ describe('permissions', () => {
   });
 
   it('lets only the functions that post manage connections', () => {
-    expect(handlersAllowed('execute-api:ManageConnections').sort()).toEqual(POSTING.sort());
+    expect(handlersAllowed('execute-api:ManageConnections').sort()).toEqual([...POSTING].sort());
   });
 
   it("scopes ManageConnections to the @connections of the stage's API", () => {

@@ -201,3 +201,19 @@ export function renderIntrinsic(value: unknown): string {
   }
   throw new Error(`cannot render ${JSON.stringify(value)}`);
 }
+
+/**
+ * The handlers that post to connections (ManageConnections and CALLBACK_URL),
+ * restated from the design rather than read from the stack.
+ */
+export const POSTING_HANDLERS: readonly string[] = [
+  'disconnect',
+  'join',
+  'leave',
+  'send',
+  'typing',
+  'direct',
+  'sweep',
+  'fanout',
+  'publish',
+];
