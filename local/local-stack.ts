@@ -96,8 +96,11 @@ export interface LocalStack {
   runSchedules(): Promise<Invocation[]>;
   /** Re-reads a new assembly and reloads every function (watch mode). */
   reload(assembly?: string): Promise<void>;
-  /** Closes sockets with 1001, stops functions and DynamoDB, frees the port. */
-  stop(): Promise<void>;
+  /**
+   * Closes sockets with 1001, stops functions and DynamoDB, frees the port.
+   * `disconnects: false` closes them without invoking `$disconnect`.
+   */
+  stop(options?: { readonly disconnects?: boolean }): Promise<void>;
 }
 
 /** Options of the configuration that are local-only and never reach the synthesis. */
@@ -278,11 +281,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         if (next === undefined) ownAssembly = fresh;
         model = freshModel;
       },
-      async stop() {
+      async stop(options = {}) {
         if (stopped) return;
         stopped = true;
         stopSchedules();
-        await liveGateway.close();
+        await liveGateway.close(options);
         await Promise.allSettled([...pools.values()].map((pool) => pool.close()));
         await new Promise<void>((resolve) => {
           listening.closeAllConnections();

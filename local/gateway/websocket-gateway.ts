@@ -79,6 +79,8 @@ export class WebSocketGateway {
   private readonly log: (line: string) => void;
   private readonly selectionPath: string[];
   private readonly disconnects = new Set<Promise<unknown>>();
+  /** Set by close() when the connections it ends are not to invoke `$disconnect`. */
+  private discardDisconnects = false;
 
   constructor(private readonly options: GatewayOptions) {
     this.limits = options.limits ?? API_GATEWAY_LIMITS;
@@ -179,8 +181,14 @@ export class WebSocketGateway {
     return true;
   }
 
-  /** Closes every connection with 1001 and waits for their `$disconnect` to finish. */
-  async close(): Promise<void> {
+  /**
+   * Closes every connection with 1001 and waits for their `$disconnect` to
+   * finish. With `disconnects: false` no `$disconnect` is invoked: a bench
+   * whose thousands of members would each announce a presence leave to the
+   * whole room ends at once instead of after minutes.
+   */
+  async close(options: { readonly disconnects?: boolean } = {}): Promise<void> {
+    this.discardDisconnects = options.disconnects === false;
     for (const connection of this.connections.values()) {
       connection.socket?.close(GOING_AWAY, 'Going away');
     }
@@ -216,6 +224,7 @@ export class WebSocketGateway {
       // without a close frame is the case where it can be missed.
       // https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-route-keys-connect-disconnect.html
       if (code === ABNORMAL_CLOSURE && this.options.disconnectLost?.()) return;
+      if (this.discardDisconnects) return;
       const done = this.disconnected(connection, code, reason.toString());
       this.disconnects.add(done);
       void done.finally(() => this.disconnects.delete(done));

@@ -193,4 +193,16 @@ describe('close()', () => {
 
     expect(finished).toEqual([connectionId]);
   });
+
+  it('with disconnects: false closes every socket without invoking $disconnect', async () => {
+    const api = await start();
+    const clients = [await api.connect('token=a'), await api.connect('token=b')];
+
+    await within(api.gateway.close({ disconnects: false }), 8000, 'the gateway to close');
+
+    const statuses = await Promise.all(clients.map((client) => client.closeStatus()));
+    expect(statuses.map((status) => status.code)).toEqual([1001, 1001]);
+    expect(api.eventsOf('$disconnect')).toEqual([]);
+    expect(api.gateway.connections.size).toBe(0);
+  });
 });
