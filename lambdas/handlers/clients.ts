@@ -46,8 +46,13 @@ export function createServices(env: Env, notifier: Notifier = noNotifier): Servi
   const limits = readLimits(env);
   const dynamo = new DynamoDBClient({
     retryStrategy: new PolicyRetryStrategy(DYNAMO_RETRY),
-    // A request that hangs becomes a transient error and is retried.
-    requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 },
+    // A request that hangs becomes a transient error and is retried (the SDK
+    // only logs a warning past requestTimeout unless told to throw).
+    requestHandler: {
+      connectionTimeout: 1_000,
+      requestTimeout: 3_000,
+      throwOnRequestTimeout: true,
+    },
   });
   const documents = DynamoDBDocumentClient.from(dynamo, {
     marshallOptions: { removeUndefinedValues: true },
@@ -90,7 +95,9 @@ export function createNotifier(env: Env): ManagementApiNotifier {
       httpsAgent: AGENT,
       httpAgent: AGENT,
       connectionTimeout: 2_000,
+      // A post that hangs fails with TimeoutError, which the notifier retries.
       requestTimeout: 5_000,
+      throwOnRequestTimeout: true,
     },
   });
   return new ManagementApiNotifier(client, { ...POST_RETRY, deadline: invocationDeadline });
