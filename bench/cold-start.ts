@@ -6,6 +6,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import type { FunctionModel, StackModel } from '../local/assembly/stack-model.js';
 import { localEnvironment } from '../local/local-stack.js';
+import { median } from './stats.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RUNS = 5;
@@ -96,8 +97,7 @@ function environmentOf(model: StackModel, fn: FunctionModel): NodeJS.ProcessEnv 
 async function medianImport(bundle: string, env: NodeJS.ProcessEnv): Promise<number> {
   const times: number[] = [];
   for (let run = 0; run < RUNS; run++) times.push(await importOnce(bundle, env));
-  times.sort((a, b) => a - b);
-  return Math.round((times[Math.floor(RUNS / 2)] ?? Number.NaN) * 10) / 10;
+  return Math.round(median(times) * 10) / 10;
 }
 
 const IMPORT = `

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { forEachBounded } from '../lambdas/domain/concurrency.js';
 import { FAN_OUT_CONCURRENCY, FAN_OUT_GROUP } from '../lambdas/domain/fan-out.js';
 import { createNotifier } from '../lambdas/handlers/clients.js';
+import { median } from './stats.js';
 
 /**
  * `npm run bench:posts`: the function's CPU and wall time per post when a
@@ -90,11 +91,6 @@ async function main(): Promise<void> {
 async function portOf(server: ChildProcess): Promise<number> {
   const [chunk] = (await once(server.stdout as NodeJS.ReadableStream, 'data')) as [Buffer];
   return Number(chunk.toString().trim());
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 }
 
 await main();

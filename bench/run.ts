@@ -28,6 +28,7 @@ import { Meter, type MeterSnapshot } from '../local/metering/meter.js';
 import { BenchClient, type BenchData } from './bench-client.js';
 import { coldStarts } from './cold-start.js';
 import { costPerMillionSends, PRICES, type SendCost } from './cost-model.js';
+import { percentile } from './stats.js';
 
 /**
  * `npm run bench`: our `send` against the reference pattern (the AWS sample's
@@ -576,11 +577,6 @@ async function forEachLimited<T>(
 ): Promise<void> {
   const [failure] = await forEachBounded(items, limit, work);
   if (failure !== undefined) throw failure;
-}
-
-function percentile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? Number.NaN;
 }
 
 const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);

@@ -18,13 +18,13 @@ function controlled(count: number) {
         else resolve();
       });
     });
-  const finish = async (item: number, error?: Error) => {
-    finishers.get(item)?.(error);
-    // Lets the helper see the settlement and start what it will.
-    for (let turn = 0; turn < 5; turn++) await Promise.resolve();
-  };
+  // Lets the helper see settlements and start what it will.
   const settle = async () => {
     for (let turn = 0; turn < 5; turn++) await Promise.resolve();
+  };
+  const finish = async (item: number, error?: Error) => {
+    finishers.get(item)?.(error);
+    await settle();
   };
   return {
     items: Array.from({ length: count }, (_, index) => index),
