@@ -8,8 +8,9 @@ import { median } from './stats.js';
 /**
  * `npm run bench:posts`: the function's CPU and wall time per post when a
  * fan-out starts its posts one per completion (group 1) against FAN_OUT_GROUP
- * at a time, both with FAN_OUT_CONCURRENCY in flight. It posts through the
- * notifier every function uses (the SDK's client, signing included) to a
+ * at a time, both with FAN_OUT_CONCURRENCY in flight, and when the first,
+ * the middle and the last post of a fan-out were answered. It posts through
+ * the notifier every function uses (the SDK's client, signing included) to a
  * server in another process that answers 200, so only the posting side is
  * measured. The two ways alternate, and each figure is the median of its runs.
  */
@@ -46,41 +47,59 @@ async function main(): Promise<void> {
     process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
     const notifier = createNotifier({ CALLBACK_URL: `http://127.0.0.1:${port}/local` });
     const ids = Array.from({ length: POSTS_PER_RUN }, (_, index) => `conn${index}`);
+    /** Posts to every id; returns when each post was answered, in ms from the start, ascending. */
     const fanOut = async (group: number) => {
+      const started = performance.now();
+      const answered: number[] = [];
       const failures = await forEachBounded(
         ids,
         FAN_OUT_CONCURRENCY,
         async (id) => {
           await notifier.post(id, PAYLOAD);
+          answered.push(performance.now() - started);
         },
         group,
       );
       if (failures.length > 0) throw failures[0];
+      return answered;
     };
     const groups = [1, FAN_OUT_GROUP];
     // Warm-up: sockets open and the code optimised before anything is measured.
     for (const group of groups) for (let run = 0; run < 2; run++) await fanOut(group);
     const figures = new Map(
-      groups.map((group) => [group, { wallUs: [] as number[], cpuUs: [] as number[] }]),
+      groups.map((group) => [
+        group,
+        { wallUs: [] as number[], cpuUs: [] as number[], answeredMs: [] as number[][] },
+      ]),
     );
     for (let run = 0; run < RUNS; run++) {
       for (const group of groups) {
         const cpu = process.cpuUsage();
         const started = performance.now();
-        await fanOut(group);
+        const answered = await fanOut(group);
         const used = process.cpuUsage(cpu);
         const entry = figures.get(group);
         entry?.wallUs.push(((performance.now() - started) * 1000) / POSTS_PER_RUN);
         entry?.cpuUs.push((used.user + used.system) / POSTS_PER_RUN);
+        entry?.answeredMs.push(answered);
       }
     }
     console.log(
       `${POSTS_PER_RUN} posts per run, ${FAN_OUT_CONCURRENCY} in flight, median of ${RUNS} runs`,
     );
-    console.log('group  wall µs/post  cpu µs/post');
-    for (const [group, { wallUs, cpuUs }] of figures) {
+    console.log('group  wall µs/post  cpu µs/post  first ms  middle ms  last ms');
+    for (const [group, { wallUs, cpuUs, answeredMs }] of figures) {
+      const at = (rank: number) =>
+        median(answeredMs.map((answered) => answered[rank] as number)).toFixed(1);
       console.log(
-        `${String(group).padStart(5)}  ${median(wallUs).toFixed(1).padStart(12)}  ${median(cpuUs).toFixed(1).padStart(11)}`,
+        [
+          String(group).padStart(5),
+          median(wallUs).toFixed(1).padStart(12),
+          median(cpuUs).toFixed(1).padStart(11),
+          at(0).padStart(8),
+          at(POSTS_PER_RUN / 2).padStart(9),
+          at(POSTS_PER_RUN - 1).padStart(7),
+        ].join('  '),
       );
     }
   } finally {

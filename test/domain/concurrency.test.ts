@@ -18,9 +18,9 @@ function controlled(count: number) {
         else resolve();
       });
     });
-  // Lets the helper see settlements and start what it will.
+  // Lets the helper see settlements and start what it will, groups a turn apart included.
   const settle = async () => {
-    for (let turn = 0; turn < 5; turn++) await Promise.resolve();
+    for (let turn = 0; turn < 5; turn++) await new Promise(setImmediate);
   };
   const finish = async (item: number, error?: Error) => {
     finishers.get(item)?.(error);
@@ -87,6 +87,30 @@ describe('forEachBounded', () => {
     await expect(done).resolves.toEqual([]);
     expect(tasks.started).toEqual(tasks.items);
     expect(tasks.maxInFlight()).toBe(8);
+  });
+
+  it('with a group, lets each group reach its first I/O before the next group starts', async () => {
+    // What the SDK does: a post is prepared in promise callbacks, then written to its socket.
+    const log: string[] = [];
+    const pending: (() => void)[] = [];
+    const done = forEachBounded(
+      [0, 1, 2, 3, 4, 5],
+      6,
+      async (item) => {
+        log.push(`prepare ${item}`);
+        for (let step = 0; step < 3; step++) await Promise.resolve();
+        log.push(`write ${item}`);
+        await new Promise<void>((resolve) => pending.push(resolve));
+      },
+      3,
+    );
+    for (let turn = 0; turn < 3; turn++) await new Promise(setImmediate);
+    expect(log).toEqual([
+      ...['prepare 0', 'prepare 1', 'prepare 2', 'write 0', 'write 1', 'write 2'],
+      ...['prepare 3', 'prepare 4', 'prepare 5', 'write 3', 'write 4', 'write 5'],
+    ]);
+    for (const resolve of pending) resolve();
+    await expect(done).resolves.toEqual([]);
   });
 
   it('with a group, a slow item holds only its own slot', async () => {
