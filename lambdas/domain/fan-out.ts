@@ -34,8 +34,10 @@ export const FAN_OUT_CONCURRENCY = 64;
 /**
  * Posts start this many at a time as slots free up, not one per completion:
  * that costs each post 30 to 40% less of the function's CPU, which bounds how
- * fast a large room is reached (`npm run bench:posts` measures it). A slow or
- * retried post still holds only its own slot.
+ * fast a large room is reached. Groups start a turn of the event loop apart,
+ * not all 64 at once, so the first members are reached sooner
+ * (`npm run bench:posts` measures both). A slow or retried post still holds
+ * only its own slot.
  */
 export const FAN_OUT_GROUP = 16;
 
