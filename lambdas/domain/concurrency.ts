@@ -33,12 +33,11 @@ export function forEachBounded<T>(
       return remaining > 0 && (free >= step || free >= remaining);
     };
     const launch = () => {
-      if (step === 1) {
-        while (next < items.length && inFlight < limit) start();
-      } else if (!turnPending && canStart()) {
+      while (!turnPending && canStart()) {
         const end = Math.min(items.length, next + step, next + limit - inFlight);
         while (next < end) start();
-        if (canStart()) {
+        // Groups wait a turn for the next; without groups, this loop fills every free slot.
+        if (step > 1 && canStart()) {
           turnPending = true;
           setImmediate(() => {
             turnPending = false;
