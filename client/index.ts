@@ -19,6 +19,7 @@ export { tokenExpiry } from './token-expiry.js';
 export type {
   ClientEvents,
   ConnectionState,
+  PresenceChange,
   RealtimeClientOptions,
   ReconnectOptions,
   StateChange,

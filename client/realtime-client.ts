@@ -2,7 +2,6 @@ import type {
   ErrorFrame,
   HistoryFrame,
   JoinedFrame,
-  PresenceFrame,
   ServerFrame,
   User,
 } from '../protocol/messages.js';
@@ -11,8 +10,9 @@ import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from './backoff.js
 import { Emitter } from './emitter.js';
 import { errorFromFrame, RealtimeError } from './errors.js';
 import { OrderedDelivery } from './ordered-delivery.js';
-import { RequestTracker } from './request-tracker.js';
-import { tokenExpiry } from './token-expiry.js';
+import { type RequestOptions, RequestTracker } from './request-tracker.js';
+import { RoomMembers } from './room-members.js';
+import { tokenExpiry, tokenSubject } from './token-expiry.js';
 import type { ClientEvents, ConnectionState, RealtimeClientOptions, StateChange } from './types.js';
 import type {
   CloseEventLike,
@@ -67,7 +67,7 @@ interface Room {
   readonly name: string;
   /** A `joined` reply arrived since `join()`. */
   confirmed: boolean;
-  members: Map<string, User>;
+  readonly members: RoomMembers;
   readonly delivery: OrderedDelivery;
 }
 
@@ -113,6 +113,8 @@ export class RealtimeClient {
   private readonly tracker: RequestTracker;
   private readonly rooms = new Map<string, Room>();
   private connection: Connection | undefined;
+  /** The user id in the latest token, if it is a JWT: presence frames never name it. */
+  private self: string | undefined;
   /** Bumped to abandon a connection attempt waiting for its token. */
   private generation = 0;
   private running = false;
@@ -239,7 +241,7 @@ export class RealtimeClient {
     }
     const joining = entry;
     try {
-      return await this.tracker.request({ action: 'join', room }, { onDisconnect: 'resend' });
+      return await this.requestJoin(joining, { onDisconnect: 'resend' });
     } catch (error) {
       if (this.rooms.get(room) === joining && !joining.confirmed) this.forget(joining);
       throw error;
@@ -345,7 +347,7 @@ export class RealtimeClient {
    * client.on('presence', ({ room }) => renderMembers(client.members(room)));
    */
   members(room: string): User[] {
-    return [...(this.rooms.get(room)?.members.values() ?? [])];
+    return this.rooms.get(room)?.members.users ?? [];
   }
 
   // --- connection lifecycle ---
@@ -367,6 +369,7 @@ export class RealtimeClient {
       this.stop('no token');
       return;
     }
+    this.self = tokenSubject(token);
     let socket: WebSocketLike;
     try {
       socket = new this.createSocket(withToken(this.options.url, token));
@@ -426,7 +429,7 @@ export class RealtimeClient {
   private async rejoin(connection: Connection, room: Room): Promise<void> {
     let joined: JoinedFrame;
     try {
-      joined = await this.tracker.request({ action: 'join', room: room.name }, { internal: true });
+      joined = await this.requestJoin(room, { internal: true });
     } catch (error) {
       if (this.connection !== connection || this.rooms.get(room.name) !== room) return;
       if (hasCode(error, 'timeout')) {
@@ -498,7 +501,10 @@ export class RealtimeClient {
     this.connection = undefined;
     this.release(connection);
     this.tracker.detach();
-    for (const room of this.rooms.values()) room.delivery.hold();
+    for (const room of this.rooms.values()) {
+      room.delivery.hold();
+      room.members.disconnected();
+    }
     this.retry(reason, !connection.opened, immediate);
   }
 
@@ -538,11 +544,13 @@ export class RealtimeClient {
         cause === undefined ? {} : { cause },
       ),
     );
-    for (const room of this.rooms.values()) {
-      if (this.closedForGood) room.delivery.dispose();
-      else room.delivery.hold();
+    for (const room of [...this.rooms.values()]) {
+      if (this.closedForGood) this.forget(room);
+      else {
+        room.delivery.hold();
+        room.members.disconnected();
+      }
     }
-    if (this.closedForGood) this.rooms.clear();
     this.setState('closed', reason);
   }
 
@@ -673,7 +681,7 @@ export class RealtimeClient {
         this.rooms.get(frame.room)?.delivery.push(frame);
         return;
       case 'presence':
-        this.presence(frame);
+        this.rooms.get(frame.room)?.members.presence(frame);
         return;
       case 'typing':
         this.emitter.emit('typing', frame);
@@ -698,22 +706,9 @@ export class RealtimeClient {
     const room = this.rooms.get(frame.room);
     if (room === undefined) return;
     room.confirmed = true;
-    room.members = new Map(frame.members.map((user) => [user.userId, user]));
     // Only the first join sets where delivery starts: a rejoin's seq is caught up from history.
     room.delivery.start(frame.seq);
-    this.emitter.emit('presence', { room: room.name, members: this.members(room.name) });
-  }
-
-  private presence(frame: PresenceFrame): void {
-    const room = this.rooms.get(frame.room);
-    if (room === undefined) return;
-    if (frame.event === 'join') room.members.set(frame.user.userId, frame.user);
-    else room.members.delete(frame.user.userId);
-    this.emitter.emit('presence', {
-      room: room.name,
-      members: this.members(room.name),
-      event: frame,
-    });
+    room.members.joined(frame.members);
   }
 
   private failed(frame: ErrorFrame): void {
@@ -723,6 +718,16 @@ export class RealtimeClient {
   }
 
   // --- helpers ---
+
+  /** Sends a join; until it settles, the room's presence frames wait for its reply. */
+  private async requestJoin(room: Room, options: RequestOptions): Promise<JoinedFrame> {
+    room.members.joining();
+    try {
+      return await this.tracker.request({ action: 'join', room: room.name }, options);
+    } finally {
+      room.members.settled();
+    }
+  }
 
   private createRoom(name: string): Room {
     const delivery = new OrderedDelivery({
@@ -735,11 +740,16 @@ export class RealtimeClient {
         if (room !== undefined) void this.fill(room, after, to);
       },
     });
-    return { name, confirmed: false, members: new Map(), delivery };
+    const members = new RoomMembers({
+      self: () => this.self,
+      changed: (change) => this.emitter.emit('presence', { room: name, ...change }),
+    });
+    return { name, confirmed: false, members, delivery };
   }
 
   private forget(room: Room): void {
     room.delivery.dispose();
+    room.members.dispose();
     this.rooms.delete(room.name);
   }
 

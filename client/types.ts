@@ -92,17 +92,42 @@ export interface RealtimeClientOptions {
   readonly random?: () => number;
 }
 
+/** The payload of the `presence` event: a room's member list and what changed in it. */
+export interface PresenceChange {
+  readonly room: string;
+  /** The room's members after the change, each user once, this client's own included. */
+  readonly members: User[];
+  /**
+   * Users added to `members` by the change. For a joined reply: the users it
+   * lists that the list before it did not (after a first join, everyone).
+   */
+  readonly joined: User[];
+  /** Users removed from `members` by the change. */
+  readonly left: User[];
+  /** The presence frame applied; absent when a joined reply set the list. */
+  readonly event?: PresenceFrame;
+}
+
 /** The events of a {@link RealtimeClient} and their payloads. */
 export interface ClientEvents {
   state: StateChange;
   /** A room's messages: exactly once and in seq order per room. */
   message: MessageFrame;
-  /** A room's member list changed (joined reply, presence frame, rejoin). */
-  presence: {
-    readonly room: string;
-    readonly members: User[];
-    readonly event?: PresenceFrame;
-  };
+  /**
+   * A room's member list was set by a `joined` reply (a join, or the rejoin
+   * after a reconnect), or changed by a presence frame. A frame that changes
+   * nothing (it repeats a change the list already shows) emits no event.
+   *
+   * @example
+   * client.on('presence', ({ room, members, joined, left, event }) => {
+   *   renderMembers(room, members);
+   *   // `event` is absent when a joined reply set the whole list.
+   *   if (event === undefined) return;
+   *   if (joined.length > 0) notice(`${joined.map((u) => u.name).join(', ')} joined`);
+   *   if (left.length > 0) notice(`${left.map((u) => u.name).join(', ')} left`);
+   * });
+   */
+  presence: PresenceChange;
   typing: TypingFrame;
   direct: DirectFrame;
   /** Seqs `from` to `to` (inclusive) were given up on after `gapTimeoutMs`. */

@@ -3,9 +3,14 @@ import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cd
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import {
+  DynamoEventSource,
+  type DynamoEventSourceProps,
+} from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { SWEEP_INDEX } from '../lambdas/adapters/table-keys.js';
+import { MEMBER_SK_PREFIX, SWEEP_INDEX } from '../lambdas/adapters/table-keys.js';
 import { ACTIONS } from '../protocol/messages.js';
 import type { LimitSettings, RealtimeConfig } from './config.js';
 import { RealtimeApi } from './constructs/realtime-api.js';
@@ -27,6 +32,8 @@ export const HANDLER_NAMES = [
   'sweep',
   'fanout',
   'publish',
+  'presence',
+  'prune',
 ] as const;
 
 /**
@@ -49,6 +56,8 @@ interface HandlerNeeds {
   readonly posts?: boolean;
   /** Fans out to rooms, so it may split a large room's posts across the fan-out workers. */
   readonly fansOut?: boolean;
+  /** Hands the connections its posts find gone to the `prune` function (asynchronously). */
+  readonly handsOffGone?: boolean;
   /** Verifies tokens, so it reads the HS256 secret or the JWKS. */
   readonly verifiesTokens?: boolean;
   /** Checks the Origin header of the handshake (the authorizer does). */
@@ -70,41 +79,33 @@ const HANDLER_NEEDS: Readonly<Record<HandlerName, HandlerNeeds>> = {
     runtimeModules: ['@aws-sdk/client-secrets-manager'],
   },
   connect: { tableActions: ['Query', 'PutItem'] },
-  disconnect: {
-    tableActions: ['DeleteItem', 'UpdateItem', 'Query', 'GetItem'],
-    posts: true,
-    fansOut: true,
-  },
+  // Removes its own connection and memberships; the stream announces the departures.
+  disconnect: { tableActions: ['DeleteItem', 'UpdateItem'] },
   default: { tableActions: [] },
-  join: {
-    tableActions: ['GetItem', 'UpdateItem', 'Query', 'DeleteItem'],
-    posts: true,
-    fansOut: true,
-  },
-  leave: {
-    tableActions: ['GetItem', 'UpdateItem', 'Query', 'DeleteItem'],
-    posts: true,
-    fansOut: true,
-  },
+  // Posts nothing: the stream announces arrivals and departures.
+  join: { tableActions: ['GetItem', 'UpdateItem', 'Query'] },
+  leave: { tableActions: ['GetItem', 'UpdateItem'] },
   send: {
-    tableActions: ['GetItem', 'UpdateItem', 'Query', 'DeleteItem', 'PutItem'],
+    tableActions: ['GetItem', 'UpdateItem', 'Query', 'PutItem'],
     posts: true,
     fansOut: true,
+    handsOffGone: true,
   },
   typing: {
-    tableActions: ['GetItem', 'UpdateItem', 'Query', 'DeleteItem'],
+    tableActions: ['GetItem', 'UpdateItem', 'Query'],
     posts: true,
     fansOut: true,
+    handsOffGone: true,
   },
-  direct: { tableActions: ['GetItem', 'UpdateItem', 'Query', 'DeleteItem'], posts: true },
+  direct: { tableActions: ['GetItem', 'UpdateItem', 'Query'], posts: true, handsOffGone: true },
   history: { tableActions: ['GetItem', 'UpdateItem', 'Query'] },
   auth: { tableActions: ['GetItem', 'UpdateItem'], verifiesTokens: true },
   ping: { tableActions: ['GetItem', 'UpdateItem'] },
   sweep: {
     tableActions: ['DeleteItem', 'UpdateItem', 'Query'],
     queriesSweepIndex: true,
+    // GetConnection, which ManageConnections allows; it posts no frame.
     posts: true,
-    fansOut: true,
     // Checks about 10,000 connections a minute; a sweep cut short resumes next time.
     timeout: Duration.minutes(5),
   },
@@ -118,10 +119,42 @@ const HANDLER_NEEDS: Readonly<Record<HandlerName, HandlerNeeds>> = {
   // Invoked with IAM by other backends, not routed: `send`'s and `direct`'s
   // work without their admission (so no GetItem).
   publish: {
-    tableActions: ['UpdateItem', 'Query', 'DeleteItem', 'PutItem'],
+    tableActions: ['UpdateItem', 'Query', 'PutItem'],
     posts: true,
     fansOut: true,
+    handsOffGone: true,
   },
+  // Fed by the table's stream: reads a room's members, posts its presence frame.
+  presence: { tableActions: ['Query'], posts: true, fansOut: true, handsOffGone: true },
+  // Invoked asynchronously with connections found gone: removes them and their memberships.
+  prune: { tableActions: ['DeleteItem', 'UpdateItem'] },
+};
+
+/**
+ * How the table's stream feeds the `presence` function. A second's batching
+ * window coalesces a room's arrivals and departures into one frame per member
+ * (PROTOCOL.md section 4.1 allows 2 seconds from change to member). Only
+ * membership records pass the filter, so the `presence` function is not
+ * invoked for messages, admissions or connections. Records of one room share
+ * a partition key, so they are processed in order even across the parallel
+ * batches of one shard. A room whose members cannot be read is retried from
+ * its first change (batch item failures); a failing batch is split to find
+ * the record at fault, and a change older than an hour is no longer news.
+ */
+export const PRESENCE_EVENTS: DynamoEventSourceProps = {
+  startingPosition: lambda.StartingPosition.LATEST,
+  batchSize: 1000,
+  maxBatchingWindow: Duration.seconds(1),
+  parallelizationFactor: 10,
+  reportBatchItemFailures: true,
+  bisectBatchOnError: true,
+  retryAttempts: 20,
+  maxRecordAge: Duration.hours(1),
+  filters: [
+    lambda.FilterCriteria.filter({
+      dynamodb: { Keys: { sk: { S: lambda.FilterRule.beginsWith(MEMBER_SK_PREFIX) } } },
+    }),
+  ],
 };
 
 /** Properties of a `RealtimeStack`. */
@@ -251,7 +284,22 @@ export class RealtimeStack extends Stack {
     for (const name of HANDLER_NAMES) {
       if (HANDLER_NEEDS[name].fansOut)
         allowFanOutWorkers(functions[name], functions.fanout, config);
+      if (HANDLER_NEEDS[name].handsOffGone) allowPruning(functions[name], functions.prune);
     }
+    functions.presence.addEventSource(new DynamoEventSource(this.table.table, PRESENCE_EVENTS));
+    // On the role, where the policy is (the function's grant principal).
+    Validations.of(functions.presence.role as iam.IRole).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'dynamodb:ListStreams, which the event source mapping grants for reading the table’s ' +
+        'stream, supports no resource-level permissions: IAM accepts it only on "*" ' +
+        '(https://docs.aws.amazon.com/service-authorization/latest/reference/' +
+        'list_amazondynamodb.html). It lists stream ARNs, no data; the stream itself is read ' +
+        'through DescribeStream, GetShardIterator and GetRecords on this table’s stream only.',
+    });
+    // Lambda retries a failed asynchronous invocation twice; an hour-old
+    // removal is the sweeper's (it runs every 10 minutes) rather than a retry's.
+    functions.prune.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(1) });
     if (reference !== undefined) {
       reference.addEnvironment('CALLBACK_URL', this.api.callbackUrl);
       this.api.grantManageConnections(reference);
@@ -327,6 +375,16 @@ function allowFanOutWorkers(
     grantee: fn,
     actions: ['lambda:InvokeFunction'],
     resourceArns: [workers.functionArn],
+  });
+}
+
+/** Lets `fn` hand gone connections to the `prune` function: its name, and invoking it. */
+function allowPruning(fn: RealtimeFunction, prune: RealtimeFunction) {
+  fn.addEnvironment('PRUNE_FUNCTION_NAME', prune.functionName);
+  iam.Grant.addToPrincipal({
+    grantee: fn,
+    actions: ['lambda:InvokeFunction'],
+    resourceArns: [prune.functionArn],
   });
 }
 

@@ -23,13 +23,36 @@ import {
   type GatewayLimits,
   WebSocketGateway,
 } from './gateway/websocket-gateway.js';
+import { ASYNC_RETRY_DELAYS_MS, AsyncInvocations } from './lambda/async-invocations.js';
 import { functionIdResolver, handleInvokeRequest } from './lambda/invoke-api.js';
 import { type DynamoMeterProxy, startDynamoMeterProxy } from './metering/dynamo-meter-proxy.js';
 import type { Meter } from './metering/meter.js';
 import { FunctionPool } from './runtime/function-pool.js';
 import { scheduledEvent, startSchedules } from './scheduler/schedules.js';
+import { type LocalStreams, startLocalStreams } from './streams/local-streams.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
+
+/** Waits between the retries of Lambda's asynchronous work. */
+export interface RetryDelays {
+  /** Before the first, second, ... retry of a failed asynchronous invocation; the last repeats. */
+  readonly asyncInvocationMs: readonly number[];
+  /** Before the first retry of a failed stream batch; it doubles after each retry. */
+  readonly streamBatchMs: number;
+  /** The longest wait between the retries of a stream batch. */
+  readonly streamBatchMaxMs: number;
+}
+
+/**
+ * Lambda's waits: about one minute, then two, between the attempts of an
+ * asynchronous invocation (invocation-async-error-handling.html). For stream
+ * batches AWS documents no schedule; the local stack backs off from 1 s to 30 s.
+ */
+export const LAMBDA_RETRY_DELAYS: RetryDelays = {
+  asyncInvocationMs: ASYNC_RETRY_DELAYS_MS,
+  streamBatchMs: 1_000,
+  streamBatchMaxMs: 30_000,
+};
 
 /** How to start the local stack. */
 export interface LocalStackOptions {
@@ -67,6 +90,12 @@ export interface LocalStackOptions {
    * @default - none
    */
   readonly faults?: FaultOptions;
+  /**
+   * Waits between retries of failed asynchronous invocations and stream
+   * batches, shortened by tests.
+   * @default LAMBDA_RETRY_DELAYS
+   */
+  readonly retryDelays?: Partial<RetryDelays>;
 }
 
 /** A running local stack. */
@@ -94,7 +123,19 @@ export interface LocalStack {
   readonly faults: FaultReport;
   /** Invokes every scheduled rule's function once now, as its schedule would. */
   runSchedules(): Promise<Invocation[]>;
-  /** Re-reads a new assembly and reloads every function (watch mode). */
+  /**
+   * Resolves once Lambda's asynchronous work is done: every stream record
+   * captured so far delivered to its event source mappings' functions or
+   * skipped, every asynchronous invocation succeeded or discarded, and all
+   * that this work set off in turn. Await it after the writes or `Event`
+   * invocations you wait for were answered; with retries that never end
+   * (MaximumRetryAttempts -1), bound the wait.
+   */
+  streamsIdle(): Promise<void>;
+  /**
+   * Re-reads a new assembly and reloads every function (watch mode); tables,
+   * their streams and the event source mappings stay as they were started.
+   */
   reload(assembly?: string): Promise<void>;
   /**
    * Closes sockets with 1001, stops functions and DynamoDB, frees the port.
@@ -116,6 +157,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const log = options.log ?? ((line: string) => console.log(line));
   const secret = env.JWT_SECRET || LOCAL_DEVELOPMENT_SECRET;
   const limits = { ...API_GATEWAY_LIMITS, ...options.limits };
+  const retryDelays = { ...LAMBDA_RETRY_DELAYS, ...options.retryDelays };
 
   const synthesize = () => {
     const outdir = mkdtempSync(join(tmpdir(), 'realtime-local-'));
@@ -124,7 +166,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   };
   // An assembly this stack synthesized itself is its own to delete.
   let ownAssembly = options.assembly === undefined ? synthesize() : undefined;
-  let model = readStackModel(options.assembly ?? ownAssembly ?? '', STACK_ID);
+  const removeOwnAssembly = () => {
+    if (ownAssembly !== undefined) rmSync(ownAssembly, { recursive: true, force: true });
+  };
+  let model: StackModel;
+  try {
+    model = readStackModel(options.assembly ?? ownAssembly ?? '', STACK_ID);
+  } catch (error) {
+    removeOwnAssembly();
+    throw error;
+  }
+  for (const notice of model.notices) log(notice);
 
   const dynamo: DynamoEngine = await startDynamo({
     ...(options.engine === undefined ? {} : { engine: options.engine }),
@@ -133,22 +185,77 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const pools = new Map<string, FunctionPool>();
   let server: Server | undefined;
   const faults = new FaultInjector(options.faults);
+  let streams: LocalStreams | undefined;
   let faultProxy: DynamoFaultProxy | undefined;
   let meterProxy: DynamoMeterProxy | undefined;
+  let gateway: WebSocketGateway | undefined;
+  let stopSchedules = () => {};
   const meter = options.meter;
+  const invoke: Invoker = async (functionId, event) => {
+    const pool = pools.get(functionId);
+    if (pool === undefined) throw new Error(`no local function ${functionId}`);
+    const outcome = await pool.invoke(event);
+    meter?.invocation(model.functions.get(functionId)?.name ?? functionId, outcome.durationMs);
+    return outcome;
+  };
+  const asyncInvocations = new AsyncInvocations({
+    invoke,
+    functionOf: (functionId) => {
+      const fn = model.functions.get(functionId);
+      return fn === undefined
+        ? undefined
+        : {
+            name: fn.name,
+            arn: model.resolution.attributes[`${functionId}.Arn`] ?? functionId,
+            asyncInvoke: fn.asyncInvoke,
+          };
+    },
+    log,
+    retryDelaysMs: retryDelays.asyncInvocationMs,
+  });
+
+  /** Stops everything started so far, once; `disconnects` as in `stop`. */
+  const release = async (closeOptions: { readonly disconnects?: boolean } = {}) => {
+    stopSchedules();
+    // Cut retry waits now; what is in flight returns once the pools are closed.
+    const draining = Promise.all([streams?.stop(), asyncInvocations.stop()]);
+    await gateway?.close(closeOptions);
+    await Promise.allSettled([...pools.values()].map((pool) => pool.close()));
+    await draining;
+    await new Promise<void>((resolve) => {
+      if (server === undefined || !server.listening) return resolve();
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+    await faultProxy?.close();
+    await meterProxy?.close();
+    await streams?.close();
+    await dynamo.stop();
+    removeOwnAssembly();
+  };
+
   try {
     await ensureTables(dynamo.endpoint, tableDefinitions(model));
-    // Functions -> faults -> meter -> engine: a request the fault proxy fails
-    // never reached DynamoDB, so it is not metered (AWS bills no throttled request).
-    if (meter !== undefined) meterProxy = await startDynamoMeterProxy(dynamo.endpoint, meter);
-    const metered = meterProxy?.endpoint ?? dynamo.endpoint;
+    // Functions -> faults -> meter -> streams -> engine: a request the fault
+    // proxy fails never reached DynamoDB, so it is not metered (AWS bills no
+    // throttled request) and changed nothing to stream; the stream capture's
+    // own reads are not the functions' and are not metered either.
+    streams = await startLocalStreams({
+      model,
+      engine: dynamo.endpoint,
+      invoke,
+      log,
+      retryDelayMs: retryDelays.streamBatchMs,
+      retryMaxDelayMs: retryDelays.streamBatchMaxMs,
+    });
+    if (meter !== undefined) meterProxy = await startDynamoMeterProxy(streams.endpoint, meter);
+    const metered = meterProxy?.endpoint ?? streams.endpoint;
     if (options.faults !== undefined) {
       faultProxy = await startDynamoFaultProxy(metered, () => faults.dynamo());
     }
-    // The functions' requests go through the proxy; the stack's own and tests' do not.
+    // The functions' requests go through the proxies; the stack's own and tests' do not.
     const functionsDynamo = faultProxy?.endpoint ?? metered;
 
-    let gateway: WebSocketGateway | undefined;
     server = createServer((request, response) => {
       void serveHttp(request, response).catch((error: unknown) => {
         log(`http error: ${String(error)}`);
@@ -188,13 +295,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     for (const definition of definitionsOf(model)) {
       pools.set(definition.logicalId, new FunctionPool(definition, { log }));
     }
-    const invoke: Invoker = async (functionId, event) => {
-      const pool = pools.get(functionId);
-      if (pool === undefined) throw new Error(`no local function ${functionId}`);
-      const outcome = await pool.invoke(event);
-      meter?.invocation(model.functions.get(functionId)?.name ?? functionId, outcome.durationMs);
-      return outcome;
-    };
     gateway = new WebSocketGateway({
       model,
       invoke,
@@ -203,14 +303,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...(options.faults === undefined ? {} : { disconnectLost: () => faults.disconnectLost() }),
     });
     const liveGateway = gateway;
+    const liveStreams = streams;
     const runSchedule = (schedule: StackModel['schedules'][number]) =>
       invoke(schedule.functionId, scheduledEvent(schedule));
-    const stopSchedules = options.schedules
-      ? startSchedules(model.schedules, async (schedule) => {
-          const outcome = await runSchedule(schedule);
-          if (!outcome.ok) log(`${schedule.ruleId} failed: ${outcome.error.message}`);
-        })
-      : () => {};
+    if (options.schedules) {
+      stopSchedules = startSchedules(model.schedules, async (schedule) => {
+        const outcome = await runSchedule(schedule);
+        if (!outcome.ok) log(`${schedule.ruleId} failed: ${outcome.error.message}`);
+      });
+    }
 
     const demoPage = () =>
       readFileSync(new URL('./demo/index.html', import.meta.url), 'utf8').replace(
@@ -231,7 +332,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       );
       if (managed) return;
       const invoked = await handleInvokeRequest(
-        { functionIdOf: functionIdResolver(model.functions), invoke, log },
+        {
+          functionIdOf: functionIdResolver(model.functions),
+          invoke,
+          queueEvent: (functionId, event) => asyncInvocations.enqueue(functionId, event),
+          log,
+        },
         request,
         response,
       );
@@ -270,40 +376,33 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       runSchedules() {
         return Promise.all(model.schedules.map(runSchedule));
       },
+      async streamsIdle() {
+        // Each kind of work may set off the other: a batch's function invoking
+        // asynchronously, an asynchronous invocation writing to a stream.
+        while (liveStreams.busy || asyncInvocations.busy) {
+          await Promise.all([liveStreams.idle(), asyncInvocations.idle()]);
+        }
+      },
       async reload(next?: string) {
         const fresh = next ?? synthesize();
         const freshModel = readStackModel(fresh, STACK_ID);
         for (const definition of definitionsOf(freshModel)) {
           await pools.get(definition.logicalId)?.reload(definition);
         }
-        if (next === undefined && ownAssembly !== undefined)
-          rmSync(ownAssembly, { recursive: true, force: true });
-        if (next === undefined) ownAssembly = fresh;
+        if (next === undefined) {
+          removeOwnAssembly();
+          ownAssembly = fresh;
+        }
         model = freshModel;
       },
-      async stop(options = {}) {
+      async stop(stopOptions = {}) {
         if (stopped) return;
         stopped = true;
-        stopSchedules();
-        await liveGateway.close(options);
-        await Promise.allSettled([...pools.values()].map((pool) => pool.close()));
-        await new Promise<void>((resolve) => {
-          listening.closeAllConnections();
-          listening.close(() => resolve());
-        });
-        await faultProxy?.close();
-        await meterProxy?.close();
-        await dynamo.stop();
-        if (ownAssembly !== undefined) rmSync(ownAssembly, { recursive: true, force: true });
+        await release(stopOptions);
       },
     };
   } catch (error) {
-    await Promise.allSettled([...pools.values()].map((pool) => pool.close()));
-    server?.close();
-    await faultProxy?.close();
-    await meterProxy?.close();
-    await dynamo.stop();
-    if (ownAssembly !== undefined) rmSync(ownAssembly, { recursive: true, force: true });
+    await release();
     throw error;
   }
 }

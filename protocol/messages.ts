@@ -126,11 +126,16 @@ export interface MessageFrame {
   readonly data: unknown;
   readonly ts: number;
 }
+/**
+ * A room's arrivals and departures of a short window, coalesced (PROTOCOL.md
+ * section 4.1): both lists always present, at most one empty, a user in at
+ * most one, never the recipient's own user.
+ */
 export interface PresenceFrame {
   readonly type: 'presence';
   readonly room: string;
-  readonly event: 'join' | 'leave';
-  readonly user: User;
+  readonly joined: User[];
+  readonly left: User[];
 }
 export interface TypingFrame {
   readonly type: 'typing';

@@ -39,14 +39,42 @@ interface ConnectionItem {
   readonly expiresAt: number;
   /** GCRA theoretical arrival time, microseconds since the epoch. */
   readonly tat?: number;
+  /** The latest arrival admitted, microseconds since the epoch. */
+  readonly arr?: number;
+  /** `tat - arr`, so that a condition can compare the two plus a constant. */
+  readonly lead?: number;
+  /** Lateness forgiven since the bucket was last idle, microseconds; absent for none. */
+  readonly lag?: number;
   readonly rooms?: ReadonlySet<string>;
   readonly renewedExp?: number;
 }
 
-type Variant = 'idle' | 'busy';
+/** The rate limiter's attributes of a record, as last seen. */
+interface Bucket {
+  readonly tat?: number;
+  readonly arr?: number;
+  readonly lag?: number;
+}
 
-/** Attempts per admission: a lost race with a concurrent request costs one more write. */
-const MAX_ATTEMPTS = 3;
+/**
+ * The case a write assumes in its condition: a request that arrived no earlier
+ * than `arr` finds the bucket idle or busy; a late one arrived before `arr`.
+ * `credit` is the lateness forgiven (µs): the stored `lag`, or for a late
+ * request beyond it, its own lateness, which the write that `raises` stores.
+ */
+type Variant =
+  | { readonly kind: 'idle' }
+  | { readonly kind: 'busy'; readonly credit: number }
+  | { readonly kind: 'late'; readonly credit: number; readonly raises: boolean };
+
+/**
+ * Attempts per admission. A write fails its condition only when the record is
+ * not as last seen: a miss of the hint, or a race lost to another write on this
+ * connection. Only requests the rule admits on a fresh look retry, so refusals
+ * cost no more writes; queued invocations running at once race often (eight
+ * instances writing 15 s of arrivals in a second lose up to nine in a row).
+ */
+const MAX_ATTEMPTS = 16;
 /** Connections per sweep page. */
 const SWEEP_PAGE_SIZE = 500;
 /** Bound on the per-instance hint cache. */
@@ -59,26 +87,54 @@ export interface DynamoConnectionStoreOptions {
 /**
  * Connection records in the single table, with a per-connection rate limit.
  *
- * The limit is a token bucket holding twice the rate (PROTOCOL.md section 6),
- * kept as GCRA: one number, the theoretical arrival time `tat`. A request is
- * allowed when `tat <= now + tolerance`; it then sets `tat = max(tat, now) + interval`.
- * DynamoDB expressions have no `max`, so each write assumes one branch in its
- * condition (idle: `tat <= now`; busy: `now < tat <= now + tolerance`). A
- * per-instance hint picks the likely branch; a miss costs one more write. The
- * state lives in the table, so the limit holds across concurrent Lambda instances.
- * Times are whole microseconds: with a fractional interval (1000/6 ms), repeated
- * additions would drift past the tolerance and cut the burst one short.
+ * The limit is a token bucket of rate r holding 2r, counted on arrival
+ * (PROTOCOL.md section 6), kept as GCRA with interval T = 1/r and tolerance
+ * τ = (2r - 1)T: a request arriving at t conforms when `tat <= t + τ` and then
+ * sets `tat = max(tat, t) + T`. Arrival is API Gateway's `requestTimeEpoch`, in
+ * whole microseconds here: with a fractional interval (1000/6 ms), repeated
+ * additions would drift past the tolerance and cut the burst one short. The
+ * state lives in the record and one conditional UpdateItem judges a request,
+ * so the limit holds across concurrent instances. Conditions compare but do not
+ * compute (no `max`), so each write assumes one case (see {@link Variant}); a
+ * per-instance hint picks the likely one, and a miss is judged from the old item
+ * the failed write returns, costing one more write.
  *
- * Requests are counted at their arrival, but concurrent Lambda instances may
- * write them in another order: a burst's later arrival written first would
- * refuse an earlier one written second, cutting the burst one short. A slack
- * of a tenth of an interval (at most 10 ms) on the busy branch absorbs that
- * reordering; being under one interval, it never admits one request more.
+ * Concurrent instances write arrivals out of order, by seconds when invocations
+ * queue (up to the function's 15 s timeout). `arr` is the latest arrival
+ * admitted: a request arriving no earlier is plain GCRA at t and sets `arr = t`;
+ * a late one (t < arr) is counted at `arr`, where `tat > arr`, so it adds T.
+ * Counting it at `arr` takes the refill between t and `arr` from the bucket, and
+ * late requests pile up there: 21 requests 110 ms apart at r = 10, written after
+ * the 22nd that followed them, would see their 20th and 21st refused at a rate
+ * below r. So every check also forgives `lag`, the greatest lateness `arr - t`
+ * admitted since the bucket was last idle (idle resets it to 0):
+ *
+ *   in order (t >= arr):  tat <= t + τ + lag
+ *   late (t < arr):       tat <= arr + τ + max(lag, arr - t)
+ *
+ * This never refuses a connection whose arrivals fit the bucket, however late
+ * and in whatever order its requests are written. Since the last reset, GCRA's
+ * `tat` is e + kT, where e is the time some admitted request was counted at (t
+ * in order, `arr` late) and k counts it and those admitted after it. Those k
+ * arrived no earlier than e - lag (an in-order one at or after e; a late one at
+ * most `lag` before an `arr` >= e) and no later than e', the time the current
+ * request is counted at (lag here includes its own lateness). With it, k + 1
+ * arrivals in a span of at most e' - e + lag, of which a fitting connection
+ * sends at most 2r + (e' - e + lag)/T; so `tat <= e' + τ + lag`, the check.
+ * Such a request is refused only when its write loses {@link MAX_ATTEMPTS}
+ * races in a row to writes of the same connection that change the case it
+ * assumed.
+ *
+ * In order, lag stays 0 and the rule is GCRA on arrivals: exactly 2r from idle
+ * (arrivals in one millisecond are in order), then r a second. Reordered, the
+ * forgiveness admits up to lag·r more than the bucket on arrivals until the
+ * bucket is next idle (lag < 15 s): a burst from idle whose arrivals span s gets
+ * at most 2r + 2s·r, exactly 2r for s < T/2.
  */
 export class DynamoConnectionStore implements ConnectionStore {
   private readonly intervalUs: number;
   private readonly toleranceUs: number;
-  private readonly hints = new Map<string, number>();
+  private readonly hints = new Map<string, Bucket>();
 
   constructor(
     private readonly client: DynamoDBDocumentClient,
@@ -86,8 +142,7 @@ export class DynamoConnectionStore implements ConnectionStore {
     options: DynamoConnectionStoreOptions,
   ) {
     this.intervalUs = Math.round(1_000_000 / options.rateLimitPerSecond);
-    const reorderSlackUs = Math.min(Math.round(this.intervalUs / 10), 10_000);
-    this.toleranceUs = this.intervalUs * (2 * options.rateLimitPerSecond - 1) + reorderSlackUs;
+    this.toleranceUs = this.intervalUs * (2 * options.rateLimitPerSecond - 1);
   }
 
   async put(connection: NewConnection): Promise<void> {
@@ -178,9 +233,8 @@ export class DynamoConnectionStore implements ConnectionStore {
   }
 
   async admit(request: AdmitRequest): Promise<AdmitOutcome> {
-    const { connectionId } = request.key;
-    const hint = this.hints.get(connectionId);
-    let variant: Variant = hint !== undefined && hint > request.now * 1000 ? 'busy' : 'idle';
+    const nowUs = request.now * 1000;
+    let variant = plan(this.hints.get(request.key.connectionId) ?? {}, nowUs);
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       const result = await this.tryAdmit(request, variant);
       if ('state' in result) {
@@ -191,7 +245,7 @@ export class DynamoConnectionStore implements ConnectionStore {
       if (verdict.kind !== 'retry') return verdict;
       variant = verdict.variant;
     }
-    // Lost every race to concurrent requests on this connection: it is sending too fast.
+    // Lost every race to concurrent writes on this connection.
     return { kind: 'rate_limited' };
   }
 
@@ -228,21 +282,54 @@ export class DynamoConnectionStore implements ConnectionStore {
     request: AdmitRequest,
     variant: Variant,
   ): Promise<{ state: ConnectionState } | { current: ConnectionItem | undefined }> {
-    const names: Record<string, string> = { '#tat': 'tat' };
+    const names: Record<string, string> = { '#tat': 'tat', '#arr': 'arr', '#lead': 'lead' };
     const nowUs = request.now * 1000;
-    const values: Record<string, unknown> = { ':now': nowUs, ':nowSec': epochSeconds(request.now) };
+    const values: Record<string, unknown> = {
+      ':now': nowUs,
+      ':nowSec': epochSeconds(request.now),
+      ':interval': this.intervalUs,
+    };
     const conditions = ['attribute_exists(pk)', 'expiresAt > :nowSec'];
     const sets: string[] = [];
     const others: string[] = [];
-    if (variant === 'idle') {
-      conditions.push('(attribute_not_exists(#tat) OR #tat <= :now)');
-      sets.push('#tat = :next');
-      values[':next'] = nowUs + this.intervalUs;
-    } else {
-      conditions.push('#tat > :now AND #tat <= :limit');
-      sets.push('#tat = #tat + :interval');
-      values[':limit'] = nowUs + this.toleranceUs;
-      values[':interval'] = this.intervalUs;
+    const inOrder = '(attribute_not_exists(#arr) OR #arr <= :now)';
+    switch (variant.kind) {
+      case 'idle':
+        conditions.push(inOrder, '(attribute_not_exists(#tat) OR #tat <= :now)');
+        sets.push('#tat = :next', '#arr = :now', '#lead = :interval');
+        others.push('REMOVE #lag');
+        names['#lag'] = 'lag';
+        values[':next'] = nowUs + this.intervalUs;
+        break;
+      case 'busy':
+        conditions.push(inOrder, '#tat > :now', '#tat <= :limit');
+        // Every action reads the attributes as they were before the update.
+        sets.push('#tat = #tat + :interval', '#arr = :now', '#lead = #tat + :leadAfter');
+        values[':limit'] = nowUs + this.toleranceUs + variant.credit;
+        values[':leadAfter'] = this.intervalUs - nowUs;
+        if (variant.credit > 0) {
+          conditions.push('#lag >= :credit');
+          names['#lag'] = 'lag';
+          values[':credit'] = variant.credit;
+        }
+        break;
+      case 'late':
+        // `#lead <= :maxLead` is `tat <= arr + τ + credit`.
+        conditions.push('#arr > :now');
+        if (variant.raises) {
+          // The lag becomes the lateness against `arr` as the write finds it, which
+          // later arrivals admitted meanwhile only make longer than `credit`.
+          conditions.push('#lead <= :maxLead', '(attribute_not_exists(#lag) OR #lag <= :credit)');
+          sets.push('#tat = #tat + :interval', '#lead = #lead + :interval', '#lag = #arr - :now');
+        } else {
+          conditions.push('#arr <= :latest', '#lead <= :maxLead', '#lag >= :credit');
+          sets.push('#tat = #tat + :interval', '#lead = #lead + :interval');
+          values[':latest'] = nowUs + variant.credit;
+        }
+        names['#lag'] = 'lag';
+        values[':maxLead'] = this.toleranceUs + variant.credit;
+        values[':credit'] = variant.credit;
+        break;
     }
     if (request.renewedExpAtLeast !== undefined) {
       conditions.push('renewedExp >= :minExp');
@@ -281,7 +368,7 @@ export class DynamoConnectionStore implements ConnectionStore {
         }),
       );
       const item = result.Attributes as ConnectionItem | undefined;
-      this.remember(request.key.connectionId, item?.tat);
+      if (item !== undefined) this.remember(request.key.connectionId, item);
       return { state: stateOf(item) };
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
@@ -301,10 +388,10 @@ export class DynamoConnectionStore implements ConnectionStore {
     ) {
       return { kind: 'token_expired' };
     }
-    const tat = item.tat ?? 0;
     const nowUs = request.now * 1000;
-    this.remember(request.key.connectionId, tat);
-    if (tat > nowUs + this.toleranceUs) return { kind: 'rate_limited' };
+    this.remember(request.key.connectionId, item);
+    const variant = plan(item, nowUs);
+    if (!this.conforms(item, nowUs, variant)) return { kind: 'rate_limited' };
     const change = request.change;
     if (
       change !== undefined &&
@@ -314,7 +401,20 @@ export class DynamoConnectionStore implements ConnectionStore {
     ) {
       return { kind: 'room_limit' };
     }
-    return { kind: 'retry', variant: tat <= nowUs ? 'idle' : 'busy' };
+    return { kind: 'retry', variant };
+  }
+
+  /** Whether the rule admits a request arriving at `nowUs`, as `variant` would count it. */
+  private conforms(bucket: Bucket, nowUs: number, variant: Variant): boolean {
+    const tat = bucket.tat ?? 0;
+    switch (variant.kind) {
+      case 'idle':
+        return true;
+      case 'busy':
+        return tat <= nowUs + this.toleranceUs + variant.credit;
+      case 'late':
+        return tat <= (bucket.arr ?? 0) + this.toleranceUs + variant.credit;
+    }
   }
 
   /** A consistent read, for engines that do not return the item on a failed condition. */
@@ -329,14 +429,31 @@ export class DynamoConnectionStore implements ConnectionStore {
     return result.Item as ConnectionItem | undefined;
   }
 
-  private remember(connectionId: string, tat: number | undefined): void {
-    if (tat === undefined) return;
+  private remember(connectionId: string, item: ConnectionItem): void {
+    if (item.tat === undefined) return;
     if (this.hints.size >= HINT_CAPACITY && !this.hints.has(connectionId)) {
       const oldest = this.hints.keys().next();
       if (!oldest.done) this.hints.delete(oldest.value);
     }
-    this.hints.set(connectionId, tat);
+    this.hints.set(connectionId, { tat: item.tat, arr: item.arr, lag: item.lag });
   }
+}
+
+/**
+ * The case a request arriving at `nowUs` falls in, given the bucket: in order or
+ * late, and for a late one whether `lag` already covers its lateness or must rise.
+ */
+function plan(bucket: Bucket, nowUs: number): Variant {
+  const lag = bucket.lag ?? 0;
+  if (bucket.arr === undefined || nowUs >= bucket.arr) {
+    return bucket.tat !== undefined && bucket.tat > nowUs
+      ? { kind: 'busy', credit: lag }
+      : { kind: 'idle' };
+  }
+  const lateness = bucket.arr - nowUs;
+  return lateness <= lag
+    ? { kind: 'late', credit: lag, raises: false }
+    : { kind: 'late', credit: lateness, raises: true };
 }
 
 function stateOf(item: ConnectionItem | undefined): ConnectionState {

@@ -4,7 +4,7 @@ import type { DeliveryReport, DeliveryWorkers, Target } from '../domain/ports.js
 
 /**
  * The fan-out workers, invoked synchronously (`RequestResponse`) so the
- * caller gets their gone connections back to prune, and answers its client
+ * caller gets their gone connections back to hand over, and answers its client
  * only once every share is posted, as a fan-out without workers does.
  */
 export class LambdaDeliveryWorkers implements DeliveryWorkers {

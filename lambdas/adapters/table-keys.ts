@@ -39,7 +39,8 @@ export function sweepShardOf(connectionId: string): number {
   return (hash >>> 0) % SWEEP_SHARDS;
 }
 
-export const roomPk = (room: string) => `room#${room}`;
+export const ROOM_PK_PREFIX = 'room#';
+export const roomPk = (room: string) => `${ROOM_PK_PREFIX}${room}`;
 export const ROOM_HEAD_SK = 'member';
 export const memberSk = (userId: string) => `member#${userId}`;
 export const MEMBER_SK_PREFIX = 'member#';

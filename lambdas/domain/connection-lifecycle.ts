@@ -2,8 +2,6 @@ import { METRIC } from '../shared/metric-names.js';
 import type { Caller } from './caller.js';
 import { keyOf } from './caller.js';
 import { departConnection } from './departure.js';
-import { prune } from './fan-out.js';
-import { userOf } from './identity.js';
 import type { Services } from './ports.js';
 
 /** The outcome of `$connect`. */
@@ -27,8 +25,11 @@ export async function openConnection(services: Services, caller: Caller): Promis
   return 'accepted';
 }
 
-/** `$disconnect`: removes the connection and its memberships, announcing presence leaves. */
+/**
+ * `$disconnect`: removes the connection and its memberships, and nothing else.
+ * The rooms it was the user's last connection in announce the departure from
+ * the table's stream (the `presence` function).
+ */
 export async function closeConnection(services: Services, caller: Caller): Promise<void> {
-  const departure = await departConnection(services, keyOf(caller), userOf(caller.identity));
-  await prune(services, departure.gone);
+  await departConnection(services, keyOf(caller));
 }

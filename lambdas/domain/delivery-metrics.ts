@@ -1,7 +1,7 @@
 import { METRIC } from '../shared/metric-names.js';
 import type { DeliveryReport, Services } from './ports.js';
 
-/** Counts a batch of posts: delivered and failed after retries (gone ones are counted when pruned). */
+/** Counts a batch of posts: delivered and failed after retries (gone ones are counted when handed over). */
 export function recordDeliveries(services: Services, report: DeliveryReport): void {
   services.metrics?.count(METRIC.deliveries, report.delivered);
   services.metrics?.count(METRIC.deliveryFailures, report.failed);

@@ -57,7 +57,8 @@ export function parseDeliveryReport(result: unknown): DeliveryReport {
   return { delivered: report.delivered, failed: report.failed, gone: report.gone.map(parseTarget) };
 }
 
-function parseTarget(value: unknown): Target {
+/** Checks one connection to post to, as the stack's own functions send it. */
+export function parseTarget(value: unknown): Target {
   const target = value as Partial<Record<keyof Target, unknown>> | null;
   if (
     typeof target !== 'object' ||

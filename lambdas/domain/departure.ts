@@ -1,7 +1,5 @@
-import type { User } from '../../protocol/messages.js';
 import { METRIC } from '../shared/metric-names.js';
-import { recordFanOut } from './delivery-metrics.js';
-import { fanOut, type GoneTarget } from './fan-out.js';
+import { forEachBounded } from './concurrency.js';
 import type { ConnectionKey, Removal, Services } from './ports.js';
 
 /** How a departure is made. */
@@ -12,54 +10,41 @@ export interface DepartureOptions {
   readonly connectedBefore?: number;
 }
 
-/** What a departure did, and the gone connections its announcements found. */
-export interface Departure {
-  readonly kind: Removal['kind'];
-  /** To prune next; departing does not recurse, so no announcement is ever dropped. */
-  readonly gone: readonly GoneTarget[];
-}
-
 /**
- * Removes a connection and its memberships, announcing a presence leave in each
- * room where it was the user's last connection. Used by `$disconnect`, by
- * pruning and by the sweeper; safe to repeat, since every step tolerates
- * records already gone. The memberships of the rooms in `alsoRooms` are
- * removed even when the record is gone, so a departure cut short after
- * deleting the record is finished by the next one.
+ * Removes a connection and its memberships: what `$disconnect`, the `prune`
+ * function and the sweeper do. It announces nothing: a membership record
+ * losing its user's last connection is a change on the table's stream, and
+ * the `presence` function announces it, once, coalesced with the room's other
+ * changes. Safe to repeat, since every step tolerates records already gone.
+ * The memberships of the rooms in `alsoRooms` are removed even when the
+ * record is gone, so a departure cut short after deleting the record is
+ * finished by the next one.
  */
 export async function departConnection(
-  services: Services,
+  services: Pick<Services, 'connections' | 'rooms' | 'metrics'>,
   key: ConnectionKey,
-  user: User,
   options: DepartureOptions = {},
-): Promise<Departure> {
+): Promise<Removal['kind']> {
   const removal = await services.connections.remove(
     key,
     options.connectedBefore === undefined ? {} : { connectedBefore: options.connectedBefore },
   );
-  if (removal.kind === 'recent') return { kind: removal.kind, gone: [] };
+  if (removal.kind === 'recent') return removal.kind;
   // Counted once per connection: a repeat finds the record absent.
   if (removal.kind === 'removed') services.metrics?.count(METRIC.connectionsClosed, 1);
   const joined = removal.kind === 'removed' ? removal.rooms : [];
-  const rooms = new Set([...joined, ...(options.alsoRooms ?? [])]);
-  const gone: GoneTarget[] = [];
-  for (const room of rooms) {
-    const { lastOfUser } = await services.rooms.removeConnection(
-      room,
-      key.userId,
-      key.connectionId,
-    );
-    if (lastOfUser) {
-      const startedAt = performance.now();
-      const report = await fanOut(services, room, {
-        type: 'presence',
-        room,
-        event: 'leave',
-        user: { userId: user.userId, name: user.name },
-      });
-      recordFanOut(services, report, startedAt);
-      gone.push(...report.gone.map((target) => ({ target, room })));
-    }
-  }
-  return { kind: removal.kind, gone };
+  const rooms = [...new Set([...joined, ...(options.alsoRooms ?? [])])];
+  const [failure] = await forEachBounded(rooms, ROOM_REMOVALS_IN_FLIGHT, async (room) => {
+    await services.rooms.removeConnection(room, key.userId, key.connectionId);
+  });
+  // Every other room is left already; a repeat (the next `$disconnect` retry,
+  // a fan-out meeting 410 in that room, the sweeper) finishes this one.
+  if (failure !== undefined) throw failure;
+  return removal.kind;
 }
+
+/**
+ * Memberships removed at once: a connection in the most rooms allowed (100)
+ * leaves them in 7 rounds rather than 100, well under the table's write rate.
+ */
+export const ROOM_REMOVALS_IN_FLIGHT = 16;

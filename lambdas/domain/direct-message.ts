@@ -1,22 +1,23 @@
 import { stringifyJson } from '../../protocol/json.js';
 import type { DirectFrame, User } from '../../protocol/messages.js';
 import { recordDeliveries } from './delivery-metrics.js';
-import { deliver, prune } from './fan-out.js';
+import { deliver } from './fan-out.js';
+import { handOffGone } from './gone-handoff.js';
 import type { Services } from './ports.js';
 
 /** What delivering a `direct` frame did. */
 export interface DirectReport {
   /** Connections of the user reached. */
   readonly delivered: number;
-  /** Connections found gone (and pruned, up to the per-request bound). */
+  /** Connections found gone, handed to the `prune` function. */
   readonly gone: number;
   /** Posts that failed after retries. */
   readonly failed: number;
 }
 
 /**
- * Delivers a `direct` frame to every open connection of user `to` and prunes
- * the gone ones: what `direct` and `publish` to a user do once accepted.
+ * Delivers a `direct` frame to every open connection of user `to` and hands
+ * the gone ones to the `prune` function: what `direct` and `publish` to a user do once accepted.
  */
 export async function postDirectMessage(
   services: Services,
@@ -28,9 +29,6 @@ export async function postDirectMessage(
   const frame: DirectFrame = { type: 'direct', from, data, ts: services.clock() };
   const report = await deliver(services, targets, stringifyJson(frame));
   recordDeliveries(services, report);
-  await prune(
-    services,
-    report.gone.map((target) => ({ target })),
-  );
+  await handOffGone(services, report.gone);
   return { delivered: report.delivered, gone: report.gone.length, failed: report.failed };
 }

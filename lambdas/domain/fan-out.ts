@@ -1,28 +1,19 @@
 import { stringifyJson } from '../../protocol/json.js';
 import type { ServerFrame } from '../../protocol/messages.js';
-import { METRIC } from '../shared/metric-names.js';
 import { forEachBounded } from './concurrency.js';
 import { recordFanOut } from './delivery-metrics.js';
-import { departConnection } from './departure.js';
+import { handOffGone } from './gone-handoff.js';
 import type { DeliveryReport, DeliveryWorkers, Member, Services, Target } from './ports.js';
 
 export type { Target } from './ports.js';
 
-/** A connection found gone, and the room whose fan-out found it (none for `direct`). */
-export interface GoneTarget {
-  readonly target: Target;
-  readonly room?: string;
-}
-
 /** What a fan-out did. */
 export interface FanOutReport {
   readonly delivered: number;
-  /** Connections found gone (and pruned, up to the per-request bound). */
+  /** Connections found gone, handed to the `prune` function. */
   readonly gone: number;
   /** Posts that failed after retries; those members recover through `history`. */
   readonly failed: number;
-  /** Gone connections whose removal failed; a later fan-out or the sweeper removes them. */
-  readonly pruneFailed: number;
 }
 
 /**
@@ -41,14 +32,6 @@ export const FAN_OUT_CONCURRENCY = 64;
  */
 export const FAN_OUT_GROUP = 16;
 
-/**
- * Departures one request makes at most, its own fan-out's and those its
- * presence announcements find. The others stay in the table and are found by
- * the next fan-out or the sweeper, so a burst of dead connections cannot hold
- * every sender's reply until its function times out.
- */
-export const MAX_PRUNES_PER_REQUEST = 25;
-
 export interface BroadcastOptions {
   /** A connection not to deliver to (the sender, for frames that exclude it). */
   readonly except?: string;
@@ -57,9 +40,10 @@ export interface BroadcastOptions {
 }
 
 /**
- * Delivers a frame to every connection in the room, page by page, then prunes
- * the connections that turned out to be gone. One slow or gone member never
- * stops delivery to the others.
+ * Delivers a frame to every connection in the room and hands the ones found
+ * gone to the `prune` function, waiting for neither their removal nor any
+ * announcement: a request does its own work only. One slow or gone member
+ * never stops delivery to the others.
  */
 export async function broadcast(
   services: Services,
@@ -70,16 +54,11 @@ export async function broadcast(
   const startedAt = performance.now();
   const report = await fanOut(services, room, frame, options);
   recordFanOut(services, report, startedAt);
-  const pruned = await prune(
+  await handOffGone(
     services,
-    report.gone.map((target) => ({ target, room })),
+    report.gone.map((target) => ({ ...target, room })),
   );
-  return {
-    delivered: report.delivered,
-    gone: report.gone.length,
-    failed: report.failed,
-    pruneFailed: pruned.failed,
-  };
+  return { delivered: report.delivered, gone: report.gone.length, failed: report.failed };
 }
 
 /** Every member of the room, all pages read. */
@@ -91,7 +70,7 @@ export async function readMembers(services: Services, room: string): Promise<Mem
 
 /**
  * Delivers a frame to every connection in the room and returns the gone ones,
- * pruning nothing. Every page is read before the first post, so a large room
+ * handing over nothing. Every page is read before the first post, so a large room
  * can be split across the fan-out workers.
  */
 export async function fanOut(
@@ -151,17 +130,34 @@ async function delegate(
 }
 
 /** Posts one payload to each target from this function; returns the counts and the targets found gone. */
-export async function deliver(
+export function deliver(
   services: Pick<Services, 'notifier'>,
   targets: readonly Target[],
   payload: string,
 ): Promise<DeliveryReport> {
+  return deliverEach(
+    services,
+    targets.map((target) => ({ target, payload })),
+  );
+}
+
+/** One post: a payload for one connection. */
+export interface Post {
+  readonly target: Target;
+  readonly payload: string;
+}
+
+/** Posts each payload to its target from this function, as `deliver` does. */
+export async function deliverEach(
+  services: Pick<Services, 'notifier'>,
+  posts: readonly Post[],
+): Promise<DeliveryReport> {
   let delivered = 0;
   const gone: Target[] = [];
   const failures = await forEachBounded(
-    targets,
+    posts,
     FAN_OUT_CONCURRENCY,
-    async (target) => {
+    async ({ target, payload }) => {
       const result = await services.notifier.post(target.connectionId, payload);
       if (result === 'gone') gone.push(target);
       else delivered++;
@@ -177,59 +173,4 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
     result.push(items.slice(start, start + size));
   }
   return result;
-}
-
-/**
- * API Gateway answers 410 to posts while a connection's `$connect` runs (up to
- * its 29-second integration timeout), after `$connect` has recorded it; a
- * younger record that answers gone may be opening, so pruning leaves it (TTL
- * and later fan-outs remove it if it really is gone).
- */
-export const CONNECT_GRACE_MS = 30_000;
-
-/**
- * Departs gone connections, announcing each user's presence leave. The
- * announcements may find more gone connections: they join the same worklist,
- * so every departure is announced however long the chain, and none twice per
- * request. At most MAX_PRUNES_PER_REQUEST departures are made, in random
- * order so that concurrent senders finding the same dead connections mostly
- * prune different ones. A removal that fails is left for a later fan-out or
- * the sweeper: the request that found the connection gone has done its own
- * work, and must not answer `internal` for someone else's cleanup.
- */
-export async function prune(
-  services: Services,
-  found: readonly GoneTarget[],
-): Promise<{ removed: number; failed: number }> {
-  const connectedBefore = services.clock() - CONNECT_GRACE_MS;
-  const queue = shuffled(found);
-  const seen = new Set<string>();
-  let removed = 0;
-  let failed = 0;
-  while (queue.length > 0 && seen.size < MAX_PRUNES_PER_REQUEST) {
-    const { target, room } = queue.shift() as GoneTarget;
-    if (seen.has(target.connectionId)) continue;
-    seen.add(target.connectionId);
-    try {
-      const departure = await departConnection(services, target, target, {
-        alsoRooms: room === undefined ? [] : [room],
-        connectedBefore,
-      });
-      if (departure.kind === 'removed') removed++;
-      queue.push(...shuffled(departure.gone));
-    } catch {
-      failed++;
-    }
-  }
-  services.metrics?.count(METRIC.gonePruned, removed);
-  return { removed, failed };
-}
-
-function shuffled<T>(items: readonly T[]): T[] {
-  const copy = [...items];
-  for (let index = copy.length - 1; index > 0; index--) {
-    const other = Math.floor(Math.random() * (index + 1));
-    [copy[index], copy[other]] = [copy[other] as T, copy[index] as T];
-  }
-  return copy;
 }

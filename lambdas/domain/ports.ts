@@ -166,6 +166,24 @@ export interface DeliveryWorkers {
   deliver(targets: readonly Target[], payload: string): Promise<DeliveryReport>;
 }
 
+/** A connection a post found gone, and the room whose fan-out found it (none for `direct`). */
+export interface GoneConnection extends Target {
+  readonly room?: string;
+}
+
+/**
+ * Hands connections found gone to asynchronous work that removes them (the
+ * `prune` function): a request never waits on someone else's departure, and
+ * their presence leaves are announced from the membership records' stream.
+ */
+export interface PruneQueue {
+  /**
+   * Hands the connections over; resolves once they are accepted, not removed.
+   * Rejects when they could not be handed over (the sweeper finds them later).
+   */
+  enqueue(gone: readonly GoneConnection[]): Promise<void>;
+}
+
 /** Posts frames to connections (API Gateway's `PostToConnection`). */
 export interface Notifier {
   /** Posts one serialized frame; resolves `gone` when the connection no longer exists. */
@@ -217,6 +235,8 @@ export interface Services {
   readonly notifier: Notifier;
   /** Present in functions allowed to invoke the fan-out workers; without it every post is made here. */
   readonly workers?: DeliveryWorkers;
+  /** Where gone connections go; present in every function that posts to connections. */
+  readonly pruneQueue?: PruneQueue;
   readonly limits: Limits;
   /** Milliseconds since the epoch. */
   readonly clock: () => number;

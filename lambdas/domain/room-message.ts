@@ -11,7 +11,7 @@ export interface PostedMessage {
 
 /**
  * Numbers a message with the room's next seq, stores it, then delivers it to
- * every connection in the room and prunes the gone ones: what `send` and
+ * every connection in the room, handing the gone ones over: what `send` and
  * `publish` do once a message is accepted.
  */
 export async function postRoomMessage(

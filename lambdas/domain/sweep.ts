@@ -1,6 +1,6 @@
 import { forEachBounded } from './concurrency.js';
-import { CONNECT_GRACE_MS, prune } from './fan-out.js';
 import type { Services } from './ports.js';
+import { CONNECT_GRACE_MS, pruneGone } from './pruning.js';
 
 /** What one sweep did. */
 export interface SweepReport {
@@ -28,7 +28,8 @@ export interface SweepOptions {
  * Finds connections whose `$disconnect` never arrived (AWS delivers it on a
  * best-effort basis): lists every connection record through the sweep index,
  * asks API Gateway about each one (`GetConnection`) and departs the ones it
- * answers 410 for, announcing presence leaves as pruning at fan-out does.
+ * answers 410 for, as the `prune` function does (their presence leaves are
+ * announced from the table's stream).
  * Records younger than the connect grace are skipped: their `$connect` may
  * still be running, and API Gateway answers 410 until it has finished.
  * Shards are visited from a rotating start, so a sweep cut short by its
@@ -53,7 +54,7 @@ export async function sweep(services: Services, options: SweepOptions): Promise<
       const failures = await forEachBounded(page, SWEEP_CONCURRENCY, async (connection) => {
         checked++;
         if ((await services.notifier.probe(connection.connectionId)) === 'live') return;
-        const outcome = await prune(services, [{ target: connection }]);
+        const outcome = await pruneGone(services, [connection]);
         pruned += outcome.removed;
         if (outcome.failed > 0) throw new Error('a departure failed; the next sweep retries it');
       });

@@ -6,11 +6,13 @@ import { DynamoConnectionStore } from '../adapters/dynamo-connection-store.js';
 import { DynamoMessageStore } from '../adapters/dynamo-message-store.js';
 import { DynamoRoomStore } from '../adapters/dynamo-room-store.js';
 import { LambdaDeliveryWorkers } from '../adapters/lambda-delivery-workers.js';
+import { LambdaPruneQueue } from '../adapters/lambda-prune-queue.js';
 import { ManagementApiNotifier, POST_RETRY } from '../adapters/management-api-notifier.js';
 import { createMetrics, PowertoolsMetrics } from '../adapters/powertools-metrics.js';
 import type { RetryPolicy } from '../adapters/retry.js';
 import { PolicyRetryStrategy } from '../adapters/sdk-retry-strategy.js';
-import type { DeliveryWorkers, Notifier, Services } from '../domain/ports.js';
+import { FAN_OUT_CONCURRENCY } from '../domain/fan-out.js';
+import type { DeliveryWorkers, Notifier, PruneQueue, Services } from '../domain/ports.js';
 import { readFanOutChunkSize, readLimits, required } from '../shared/config.js';
 import { invocationDeadline } from '../shared/invocation-deadline.js';
 
@@ -29,11 +31,10 @@ export const DYNAMO_RETRY: RetryPolicy = {
   deadline: invocationDeadline,
 };
 
-/**
- * Keep-alive sockets shared by a fan-out's posts: more than the fan-out's
- * concurrency, so presence announcements made while pruning do not queue.
- */
-const AGENT = { keepAlive: true, maxSockets: 96 };
+/** Keep-alive sockets for a fan-out's posts: one per post in flight. */
+const POST_AGENT = { keepAlive: true, maxSockets: FAN_OUT_CONCURRENCY };
+/** Keep-alive sockets for invoking the fan-out workers and the `prune` function. */
+const INVOKE_AGENT = { keepAlive: true, maxSockets: 16 };
 
 /**
  * Builds the services of a function from its environment. Called once per
@@ -65,6 +66,7 @@ export function createServices(env: Env, notifier: Notifier = noNotifier): Servi
     messages: new DynamoMessageStore(documents, tableName),
     notifier,
     ...(env.FANOUT_FUNCTION_NAME ? { workers: createWorkers(env, env.FANOUT_FUNCTION_NAME) } : {}),
+    ...(env.PRUNE_FUNCTION_NAME ? { pruneQueue: createPruneQueue(env.PRUNE_FUNCTION_NAME) } : {}),
     limits,
     clock: Date.now,
     metrics: new PowertoolsMetrics(createMetrics(env)),
@@ -80,9 +82,26 @@ export function createServices(env: Env, notifier: Notifier = noNotifier): Servi
 function createWorkers(env: Env, functionName: string): DeliveryWorkers {
   const client = new LambdaClient({
     maxAttempts: 1,
-    requestHandler: { httpsAgent: AGENT, httpAgent: AGENT, requestTimeout: 12_000 },
+    requestHandler: { httpsAgent: INVOKE_AGENT, httpAgent: INVOKE_AGENT, requestTimeout: 12_000 },
   });
   return new LambdaDeliveryWorkers(client, functionName, readFanOutChunkSize(env));
+}
+
+/**
+ * The `prune` function, invoked asynchronously: Lambda answers once it has
+ * queued the event, so the SDK's own retries (3 attempts) are safe and short.
+ */
+function createPruneQueue(functionName: string): PruneQueue {
+  const client = new LambdaClient({
+    requestHandler: {
+      httpsAgent: INVOKE_AGENT,
+      httpAgent: INVOKE_AGENT,
+      connectionTimeout: 1_000,
+      requestTimeout: 3_000,
+      throwOnRequestTimeout: true,
+    },
+  });
+  return new LambdaPruneQueue(client, functionName);
 }
 
 /** The notifier of functions that post, pointed at the stage's callback URL. */
@@ -92,8 +111,8 @@ export function createNotifier(env: Env): ManagementApiNotifier {
     // ManagementApiNotifier retries with its own jittered backoff.
     maxAttempts: 1,
     requestHandler: {
-      httpsAgent: AGENT,
-      httpAgent: AGENT,
+      httpsAgent: POST_AGENT,
+      httpAgent: POST_AGENT,
       connectionTimeout: 2_000,
       // A post that hangs fails with TimeoutError, which the notifier retries.
       requestTimeout: 5_000,

@@ -2,7 +2,7 @@ import { PowertoolsLog } from '../adapters/powertools-log.js';
 import { closeConnection } from '../domain/connection-lifecycle.js';
 import { identityFromContext } from '../domain/identity.js';
 import type { Services } from '../domain/ports.js';
-import { createNotifier, createServices } from './clients.js';
+import { createServices } from './clients.js';
 import { type HandlerContext, runInvocation, type Telemetry } from './invocation.js';
 import type { RouteResult, WebSocketEvent } from './websocket-event.js';
 
@@ -28,6 +28,5 @@ export function createDisconnectHandler(
   };
 }
 
-export const handler = createDisconnectHandler(
-  createServices(process.env, createNotifier(process.env)),
-);
+// Posts nothing: the presence function announces the departures from the table's stream.
+export const handler = createDisconnectHandler(createServices(process.env));

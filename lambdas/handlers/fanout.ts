@@ -7,8 +7,8 @@ import { type HandlerContext, runInvocation, type Telemetry } from './invocation
 
 /**
  * A fan-out worker: posts one share of a large room's fan-out and reports
- * what it found gone. It prunes nothing, so the function that split the
- * fan-out keeps one bounded pruning worklist for its whole request; and it
+ * what it found gone. It hands nothing over, so the function that split the
+ * fan-out hands all of its gone connections to `prune` at once; and it
  * counts nothing, since that function counts the merged report.
  */
 export function createFanOutHandler(notifier: Notifier, log: PowertoolsLog = new PowertoolsLog()) {

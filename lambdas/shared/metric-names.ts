@@ -28,8 +28,14 @@ export const METRIC = {
   deliveries: 'Deliveries',
   /** Posts that failed after retries (the member recovers through `history`). */
   deliveryFailures: 'DeliveryFailures',
-  /** Gone connections removed by pruning or the sweeper. */
+  /** Gone connections removed by the `prune` function or the sweeper. */
   gonePruned: 'GonePruned',
+  /** Connections a post found gone, handed to the `prune` function. */
+  goneHandedOff: 'GoneHandedOff',
+  /** Gone connections that could not be handed over (the sweeper finds them later). */
+  goneHandOffFailures: 'GoneHandOffFailures',
+  /** Presence frames posted (coalesced arrivals and departures). */
+  presenceFrames: 'PresenceFrames',
   /** Error frames answered, with the `code` dimension. */
   errors: 'Errors',
   /** Milliseconds a fan-out took, from reading the members (when not already read) to its last post. */

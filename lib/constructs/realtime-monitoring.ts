@@ -167,11 +167,14 @@ export class RealtimeMonitoring extends Construct {
         own(METRIC.connectionsOpened, { label: 'opened' }),
         own(METRIC.connectionsClosed, { label: 'closed' }),
         own(METRIC.gonePruned, { label: 'gone, pruned' }),
+        own(METRIC.goneHandedOff, { label: 'gone, handed to prune' }),
+        own(METRIC.goneHandOffFailures, { label: 'gone, not handed over' }),
       ]),
       graph('Messages and deliveries', [
         own(METRIC.messagesSent, { label: 'messages sent' }),
         own(METRIC.deliveries, { label: 'deliveries' }),
         own(METRIC.deliveryFailures, { label: 'delivery failures' }),
+        own(METRIC.presenceFrames, { label: 'presence frames' }),
       ]),
       graph('Errors answered, by code', [
         new cloudwatch.SearchExpression({

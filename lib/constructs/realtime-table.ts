@@ -30,7 +30,8 @@ export interface RealtimeTableProps {
  * The single table holding connections, room memberships, sequence counters
  * and message history: `pk`/`sk` strings, items expiring through the
  * `expiresAt` attribute (epoch seconds), and one sparse index over the
- * connection records only, which the sweeper reads instead of scanning.
+ * connection records only, which the sweeper reads instead of scanning. Its
+ * stream carries every change with the item before and after.
  */
 export class RealtimeTable extends Construct {
   /** The DynamoDB table; its generated name reaches the functions as TABLE_NAME. */
@@ -52,6 +53,9 @@ export class RealtimeTable extends Construct {
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
       deletionProtection: props.deletionProtection ?? true,
+      // The `presence` function announces arrivals and departures from the
+      // membership records' changes: it needs each record before and after.
+      stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
     });
     if (props.pointInTimeRecovery === false) {
       Validations.of(this.table).acknowledge({

@@ -1,9 +1,21 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { STREAM_VIEW_TYPES, type StreamViewType } from '../streams/stream-record.js';
+import {
+  type AsyncInvokeModel,
+  DEFAULT_ASYNC_INVOKE,
+  type EventSourceMappingModel,
+  readAsyncInvokeConfigs,
+  readEventSourceMappings,
+} from './event-sources.js';
 import { type Resolution, resolveString } from './intrinsics.js';
+import { UnsupportedTemplateError } from './unsupported-template-error.js';
+
+export type { AsyncInvokeModel, EventSourceMappingModel } from './event-sources.js';
+export { UnsupportedTemplateError } from './unsupported-template-error.js';
 
 /** A CloudFormation resource as synthesized. */
-interface Resource {
+export interface Resource {
   readonly Type: string;
   readonly Properties?: Record<string, unknown>;
   readonly Metadata?: Record<string, unknown>;
@@ -22,6 +34,8 @@ export interface FunctionModel {
   readonly environment: Readonly<Record<string, unknown>>;
   readonly timeoutMs: number;
   readonly memoryMb: number;
+  /** Retries of its asynchronous invocations (its AWS::Lambda::EventInvokeConfig, or Lambda's defaults). */
+  readonly asyncInvoke: AsyncInvokeModel;
 }
 
 /** One route of the WebSocket API. */
@@ -57,6 +71,8 @@ export interface TableModel {
   readonly globalSecondaryIndexes?: unknown[];
   readonly localSecondaryIndexes?: unknown[];
   readonly ttlAttribute?: string;
+  /** What its stream records carry; absent when the table has no stream. */
+  readonly streamViewType?: StreamViewType;
 }
 
 /** What the local stack runs: read from the synthesized template, nothing written twice. */
@@ -69,16 +85,14 @@ export interface StackModel {
   readonly tables: readonly TableModel[];
   /** Scheduled rules whose target is one of the functions. */
   readonly schedules: readonly ScheduleModel[];
+  /** Event source mappings from the tables' streams to functions. */
+  readonly eventSourceMappings: readonly EventSourceMappingModel[];
   /** Logical ids of Secrets Manager secrets (the HS256 secret). */
   readonly secrets: readonly string[];
+  /** Settings of the template the local stack ignores as harmless, one line each, for the log. */
+  readonly notices: readonly string[];
   /** The local values of the template's references. */
   readonly resolution: Resolution;
-}
-
-/** A template this local stack cannot run. */
-export class UnsupportedTemplateError extends Error {
-  override readonly name = 'UnsupportedTemplateError';
-  readonly code = 'unsupported_template';
 }
 
 /** Local values of the pseudo parameters. */
@@ -86,9 +100,16 @@ export const LOCAL_ACCOUNT = '000000000000';
 export const LOCAL_REGION = 'us-east-1';
 
 /**
+ * The label of every local table's stream (in AWS, the time the stream was
+ * created), fixed so that reading a template twice gives the same ARNs.
+ */
+export const LOCAL_STREAM_LABEL = '2000-01-01T00:00:00.000';
+
+/**
  * Reads the stack `stackId` from the cloud assembly in `outdir`: the WebSocket
  * API with its routes, integrations, authorizer and route responses; the
- * functions with their bundles; the tables.
+ * functions with their bundles and asynchronous invocation settings; the
+ * tables with their streams; the event source mappings from those streams.
  */
 export function readStackModel(outdir: string, stackId: string): StackModel {
   const template = JSON.parse(readFileSync(join(outdir, `${stackId}.template.json`), 'utf8')) as {
@@ -164,10 +185,23 @@ export function readStackModel(outdir: string, stackId: string): StackModel {
     });
   }
 
-  const functions = new Map(
-    ofType('AWS::Lambda::Function').map(([id, fn]) => [id, functionModel(outdir, id, fn)]),
-  );
   const tables = ofType('AWS::DynamoDB::Table').map(([id, table]) => tableModel(id, props(table)));
+  const notices: string[] = [];
+  const eventSources = {
+    resources,
+    resolution,
+    functionIds: new Set(ofType('AWS::Lambda::Function').map(([id]) => id)),
+    tables,
+    notice: (line: string) => notices.push(line),
+  };
+  const asyncInvokeConfigs = readAsyncInvokeConfigs(eventSources);
+  const functions = new Map(
+    ofType('AWS::Lambda::Function').map(([id, fn]) => [
+      id,
+      functionModel(outdir, id, fn, asyncInvokeConfigs.get(id) ?? DEFAULT_ASYNC_INVOKE),
+    ]),
+  );
+  const eventSourceMappings = readEventSourceMappings(eventSources);
   const schedules = ofType('AWS::Events::Rule').flatMap(([ruleId, rule]) => {
     const { ScheduleExpression, Targets, State } = props(rule);
     if (typeof ScheduleExpression !== 'string' || State === 'DISABLED') return [];
@@ -191,14 +225,17 @@ export function readStackModel(outdir: string, stackId: string): StackModel {
     functions,
     tables,
     schedules,
+    eventSourceMappings,
     secrets: ofType('AWS::SecretsManager::Secret').map(([id]) => id),
+    notices,
     resolution,
   };
 }
 
 /**
- * The local values of references: tables are named by their logical id, the
- * API gets a fixed id, functions and secrets local ARNs.
+ * The local values of references: tables are named by their logical id (with
+ * a stream ARN when they have a stream), the API gets a fixed id, functions
+ * and secrets local ARNs.
  */
 export function localResolution(
   resources: ReadonlyArray<readonly [string, Resource]>,
@@ -217,6 +254,10 @@ export function localResolution(
       case 'AWS::DynamoDB::Table':
         refs[id] = id;
         attributes[`${id}.Arn`] = `arn:aws:dynamodb:${LOCAL_REGION}:${LOCAL_ACCOUNT}:table/${id}`;
+        // CloudFormation has StreamArn only for a table with a stream.
+        if (resource.Properties?.StreamSpecification !== undefined) {
+          attributes[`${id}.StreamArn`] = `${attributes[`${id}.Arn`]}/stream/${LOCAL_STREAM_LABEL}`;
+        }
         break;
       case 'AWS::Lambda::Function':
         refs[id] = id;
@@ -243,7 +284,12 @@ export function resolveEnvironment(
   );
 }
 
-function functionModel(outdir: string, logicalId: string, fn: Resource): FunctionModel {
+function functionModel(
+  outdir: string,
+  logicalId: string,
+  fn: Resource,
+  asyncInvoke: AsyncInvokeModel,
+): FunctionModel {
   const props = fn.Properties ?? {};
   const asset = fn.Metadata?.['aws:asset:path'];
   if (typeof asset !== 'string') {
@@ -268,6 +314,7 @@ function functionModel(outdir: string, logicalId: string, fn: Resource): Functio
       (props.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {},
     timeoutMs: Number(props.Timeout ?? 3) * 1000,
     memoryMb: Number(props.MemorySize ?? 128),
+    asyncInvoke,
   };
 }
 
@@ -275,6 +322,13 @@ function tableModel(logicalId: string, props: Record<string, unknown>): TableMod
   const ttl = props.TimeToLiveSpecification as
     | { AttributeName?: string; Enabled?: boolean }
     | undefined;
+  const stream = props.StreamSpecification as { StreamViewType?: unknown } | undefined;
+  const streamViewType = STREAM_VIEW_TYPES.find((type) => type === stream?.StreamViewType);
+  if (stream !== undefined && streamViewType === undefined) {
+    throw new UnsupportedTemplateError(
+      `${logicalId}: StreamViewType must be one of ${STREAM_VIEW_TYPES.join(', ')}, got ${JSON.stringify(stream.StreamViewType)}`,
+    );
+  }
   return {
     logicalId,
     keySchema: props.KeySchema as TableModel['keySchema'],
@@ -286,6 +340,7 @@ function tableModel(logicalId: string, props: Record<string, unknown>): TableMod
       ? { localSecondaryIndexes: props.LocalSecondaryIndexes as unknown[] }
       : {}),
     ...(ttl?.Enabled && ttl.AttributeName ? { ttlAttribute: ttl.AttributeName } : {}),
+    ...(streamViewType === undefined ? {} : { streamViewType }),
   };
 }
 

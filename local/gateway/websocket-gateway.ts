@@ -81,6 +81,8 @@ export class WebSocketGateway {
   private readonly disconnects = new Set<Promise<unknown>>();
   /** Set by close() when the connections it ends are not to invoke `$disconnect`. */
   private discardDisconnects = false;
+  /** Connections dropped by `vanish`, whose `$disconnect` is never invoked. */
+  private readonly vanished = new Set<string>();
 
   constructor(private readonly options: GatewayOptions) {
     this.limits = options.limits ?? API_GATEWAY_LIMITS;
@@ -182,6 +184,20 @@ export class WebSocketGateway {
   }
 
   /**
+   * Drops a connection without a close frame and without its `$disconnect`,
+   * as when a client's network is lost and AWS's best-effort `$disconnect`
+   * never comes: posts to it answer 410 from now on (tests and the bench).
+   * False when it is not open.
+   */
+  vanish(connectionId: string): boolean {
+    const connection = this.connections.get(connectionId);
+    if (connection?.state !== 'open' || connection.socket === undefined) return false;
+    this.vanished.add(connectionId);
+    connection.socket.terminate();
+    return true;
+  }
+
+  /**
    * Closes every connection with 1001 and waits for their `$disconnect` to
    * finish. With `disconnects: false` no `$disconnect` is invoked: a bench
    * whose thousands of members would each announce a presence leave to the
@@ -224,7 +240,7 @@ export class WebSocketGateway {
       // without a close frame is the case where it can be missed.
       // https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-route-keys-connect-disconnect.html
       if (code === ABNORMAL_CLOSURE && this.options.disconnectLost?.()) return;
-      if (this.discardDisconnects) return;
+      if (this.discardDisconnects || this.vanished.delete(id)) return;
       const done = this.disconnected(connection, code, reason.toString());
       this.disconnects.add(done);
       void done.finally(() => this.disconnects.delete(done));

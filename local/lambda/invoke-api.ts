@@ -18,7 +18,9 @@ export interface InvokeApiTarget {
   /** The logical id of the function `name` designates, or undefined when there is none. */
   readonly functionIdOf: (name: string) => string | undefined;
   readonly invoke: (functionId: string, event: unknown) => Promise<Invocation>;
-  /** Where an asynchronous invocation's failure is reported. */
+  /** Queues an asynchronous invocation (`Event`), which Lambda runs and retries on its own. */
+  readonly queueEvent: (functionId: string, event: unknown) => void;
+  /** Where a failed synchronous invocation is reported. */
   readonly log: (line: string) => void;
 }
 
@@ -28,7 +30,8 @@ const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
  * Answers an Invoke request; returns false when the request is not one.
  * `RequestResponse` answers 200 with the function's result, or with
  * `X-Amz-Function-Error: Unhandled` and Lambda's error body when it failed;
- * `Event` answers 202 and runs the function afterwards; `DryRun` answers 204.
+ * `Event` answers 202 and queues the event, which runs (and is retried) after;
+ * `DryRun` answers 204.
  */
 export async function handleInvokeRequest(
   target: InvokeApiTarget,
@@ -86,11 +89,8 @@ export async function handleInvokeRequest(
     return true;
   }
   if (invocationType === 'Event') {
-    // Lambda queues the event and answers at once; retries of a failed
-    // asynchronous invocation are not emulated (nothing here relies on them).
     response.writeHead(202, { 'X-Amz-Executed-Version': '$LATEST' }).end();
-    const outcome = await target.invoke(functionId, event);
-    if (!outcome.ok) target.log(`${name} (Event) failed: ${outcome.error.message}`);
+    target.queueEvent(functionId, event);
     return true;
   }
 

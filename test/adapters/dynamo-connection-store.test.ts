@@ -7,16 +7,29 @@ import {
   DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
+  type GetCommandInput,
   PutCommand,
+  type PutCommandInput,
   QueryCommand,
   ScanCommand,
   UpdateCommand,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoConnectionStore } from '../../lambdas/adapters/dynamo-connection-store.js';
 import { sweepShardOf } from '../../lambdas/adapters/table-keys.js';
+import type { AdmitOutcome } from '../../lambdas/domain/ports.js';
+import { localDynamoClient } from '../../local/dynamo/client.js';
+import {
+  type DynamoEngine,
+  ENGINE_NAMES,
+  javaVersion,
+  MIN_JAVA_VERSION,
+  startDynamo,
+} from '../../local/dynamo/engine.js';
+import { ensureTables } from '../../local/dynamo/tables.js';
 
 const TABLE = 'table-under-test';
 const NOW = 1_700_000_000_000;
@@ -26,13 +39,29 @@ const NOW_US = NOW * 1000;
 const KEY = { userId: 'u1', connectionId: 'c1' };
 const DB_KEY = { pk: 'user#u1', sk: 'conn#c1' };
 const LIVE_EXP = NOW_SEC + 3600;
+/** At 10 a second: one token a tenth of a second, a bucket of 20. */
+const INTERVAL_US = 100_000;
+const TOLERANCE_US = 19 * INTERVAL_US;
 
-const IDLE_CONDITION =
-  'attribute_exists(pk) AND expiresAt > :nowSec AND (attribute_not_exists(#tat) OR #tat <= :now)';
-const BUSY_CONDITION =
-  'attribute_exists(pk) AND expiresAt > :nowSec AND #tat > :now AND #tat <= :limit';
+const IN_ORDER = '(attribute_not_exists(#arr) OR #arr <= :now)';
+const IDLE_CONDITION = `attribute_exists(pk) AND expiresAt > :nowSec AND ${IN_ORDER} AND (attribute_not_exists(#tat) OR #tat <= :now)`;
+const BUSY_CONDITION = `attribute_exists(pk) AND expiresAt > :nowSec AND ${IN_ORDER} AND #tat > :now AND #tat <= :limit`;
+const LATE = 'attribute_exists(pk) AND expiresAt > :nowSec AND #arr > :now';
+const LATE_CONDITION = `${LATE} AND #arr <= :latest AND #lead <= :maxLead AND #lag >= :credit`;
+const RAISING_CONDITION = `${LATE} AND #lead <= :maxLead AND (attribute_not_exists(#lag) OR #lag <= :credit)`;
 const ROOM_LIMIT_CONDITION =
   '(attribute_not_exists(#rooms) OR size(#rooms) < :maxRooms OR contains(#rooms, :roomName))';
+const IDLE_UPDATE = 'SET #tat = :next, #arr = :now, #lead = :interval REMOVE #lag';
+const BUSY_UPDATE = 'SET #tat = #tat + :interval, #arr = :now, #lead = #tat + :leadAfter';
+const LATE_UPDATE = 'SET #tat = #tat + :interval, #lead = #lead + :interval';
+const LIMITER_NAMES = { '#tat': 'tat', '#arr': 'arr', '#lead': 'lead' };
+const WITH_LAG = { ...LIMITER_NAMES, '#lag': 'lag' };
+const IDLE_VALUES = {
+  ':now': NOW_US,
+  ':nowSec': NOW_SEC,
+  ':interval': INTERVAL_US,
+  ':next': NOW_US + INTERVAL_US,
+};
 
 const documentClient = DynamoDBDocumentClient.from(
   new DynamoDBClient({
@@ -48,22 +77,17 @@ const newStore = () => new DynamoConnectionStore(documentClient, TABLE, { rateLi
 /** The error DynamoDB returns with ReturnValuesOnConditionCheckFailure: ALL_OLD, item unmarshalled by nobody. */
 function conditionFailed(item?: {
   tat?: number;
+  arr?: number;
+  lead?: number;
+  lag?: number;
   expiresAt?: number;
   renewedExp?: number;
   rooms?: ReadonlySet<string>;
 }): ConditionalCheckFailedException {
-  const raw: Record<string, { S: string } | { N: string } | { SS: string[] }> = {
-    pk: { S: DB_KEY.pk },
-    sk: { S: DB_KEY.sk },
-  };
-  if (item?.tat !== undefined) raw.tat = { N: String(item.tat) };
-  if (item?.expiresAt !== undefined) raw.expiresAt = { N: String(item.expiresAt) };
-  if (item?.renewedExp !== undefined) raw.renewedExp = { N: String(item.renewedExp) };
-  if (item?.rooms !== undefined) raw.rooms = { SS: [...item.rooms] };
   return new ConditionalCheckFailedException({
     message: 'The conditional request failed',
     $metadata: {},
-    ...(item === undefined ? {} : { Item: raw }),
+    ...(item === undefined ? {} : { Item: marshall({ ...DB_KEY, ...item }) }),
   });
 }
 
@@ -71,25 +95,235 @@ function updateInputs(): UpdateCommandInput[] {
   return ddb.commandCalls(UpdateCommand).map((call) => call.args[0].input);
 }
 
-const DECIMAL_SCALE = 10n ** 24n;
-
-/** A non-negative JS number as the exact decimal its serialized text denotes, scaled by 10^24. */
-function toDecimal(value: number): bigint {
-  const text = String(value);
-  if (!/^\d+(\.\d+)?$/.test(text)) throw new Error(`unsupported number ${text}`);
-  const [whole = '0', fraction = ''] = text.split('.');
-  return BigInt(whole) * DECIMAL_SCALE + BigInt(fraction.padEnd(24, '0'));
-}
-
-function fromDecimal(value: bigint): string {
-  const fraction = (value % DECIMAL_SCALE).toString().padStart(24, '0').replace(/0+$/, '');
-  const whole = (value / DECIMAL_SCALE).toString();
-  return fraction === '' ? whole : `${whole}.${fraction}`;
-}
-
 beforeEach(() => {
   ddb.reset();
 });
+
+type Item = Record<string, unknown>;
+
+/** Reads one update or condition expression, resolving its names and values. */
+class ExpressionReader {
+  private tokens: string[] = [];
+  private index = 0;
+  readonly namesUsed = new Set<string>();
+  readonly valuesUsed = new Set<string>();
+
+  constructor(
+    private readonly names: Record<string, string>,
+    private readonly values: Record<string, unknown>,
+  ) {}
+
+  read(text: string): this {
+    this.tokens = text.match(/<=|>=|<>|[()=<>,+-]|[#:]?[A-Za-z_]\w*/g) ?? [];
+    this.index = 0;
+    return this;
+  }
+
+  peek(): string | undefined {
+    return this.tokens[this.index];
+  }
+
+  next(): string {
+    const token = this.tokens[this.index++];
+    if (token === undefined) throw new Error('the expression ends too soon');
+    return token;
+  }
+
+  skip(token: string): void {
+    const got = this.next();
+    if (got !== token) throw new Error(`expected ${token}, found ${got}`);
+  }
+
+  atEnd(): boolean {
+    return this.index >= this.tokens.length;
+  }
+
+  path(token = this.next()): string {
+    if (!token.startsWith('#')) return token;
+    const name = this.names[token];
+    if (name === undefined) throw new Error(`no attribute name ${token}`);
+    this.namesUsed.add(token);
+    return name;
+  }
+
+  value(token: string): unknown {
+    if (!(token in this.values)) throw new Error(`no attribute value ${token}`);
+    this.valuesUsed.add(token);
+    return this.values[token];
+  }
+}
+
+function disjunction(reader: ExpressionReader, item: Item): boolean {
+  let holds = conjunction(reader, item);
+  while (reader.peek() === 'OR') {
+    reader.next();
+    holds = conjunction(reader, item) || holds;
+  }
+  return holds;
+}
+
+function conjunction(reader: ExpressionReader, item: Item): boolean {
+  let holds = comparison(reader, item);
+  while (reader.peek() === 'AND') {
+    reader.next();
+    holds = comparison(reader, item) && holds;
+  }
+  return holds;
+}
+
+function comparison(reader: ExpressionReader, item: Item): boolean {
+  const token = reader.peek();
+  if (token === '(') {
+    reader.next();
+    const holds = disjunction(reader, item);
+    reader.skip(')');
+    return holds;
+  }
+  if (token === 'attribute_exists' || token === 'attribute_not_exists') {
+    reader.next();
+    reader.skip('(');
+    const present = item[reader.path()] !== undefined;
+    reader.skip(')');
+    return present === (token === 'attribute_exists');
+  }
+  if (token === 'contains') {
+    reader.next();
+    reader.skip('(');
+    const set = item[reader.path()];
+    reader.skip(',');
+    const member = operand(reader, item);
+    reader.skip(')');
+    return set instanceof Set && set.has(member);
+  }
+  const left = operand(reader, item);
+  const comparator = reader.next();
+  const right = operand(reader, item);
+  // A missing attribute, or two of different types, compare false.
+  if (typeof left !== typeof right || (typeof left !== 'number' && typeof left !== 'string')) {
+    return false;
+  }
+  const [a, b] = [left as number, right as number];
+  const results: Record<string, boolean> = {
+    '=': a === b,
+    '<>': a !== b,
+    '<': a < b,
+    '<=': a <= b,
+    '>': a > b,
+    '>=': a >= b,
+  };
+  const holds = results[comparator];
+  if (holds === undefined) throw new Error(`unknown comparator ${comparator}`);
+  return holds;
+}
+
+function operand(reader: ExpressionReader, item: Item): unknown {
+  const token = reader.next();
+  if (token === 'size') {
+    reader.skip('(');
+    const value = item[reader.path()];
+    reader.skip(')');
+    return value instanceof Set ? value.size : undefined;
+  }
+  return token.startsWith(':') ? reader.value(token) : item[reader.path(token)];
+}
+
+function add(a: unknown, sign: string, b: unknown): number {
+  if (typeof a !== 'number' || typeof b !== 'number') throw new Error('arithmetic on a non-number');
+  return sign === '+' ? a + b : a - b;
+}
+
+/** The item after the update; every action reads the item as it was, as DynamoDB's do. */
+function updated(reader: ExpressionReader, item: Item): Item {
+  const next: Item = { ...item };
+  while (!reader.atEnd()) {
+    const clause = reader.next();
+    do {
+      const name = reader.path();
+      if (clause === 'SET') {
+        reader.skip('=');
+        const first = operand(reader, item);
+        const sign = reader.peek();
+        next[name] =
+          sign === '+' || sign === '-' ? add(first, reader.next(), operand(reader, item)) : first;
+      } else if (clause === 'REMOVE') {
+        delete next[name];
+      } else if (clause === 'ADD') {
+        const value = operand(reader, item);
+        const old = item[name];
+        next[name] =
+          value instanceof Set
+            ? new Set([...((old as Set<unknown> | undefined) ?? []), ...value])
+            : add(old ?? 0, '+', value);
+      } else if (clause === 'DELETE') {
+        const value = operand(reader, item) as Set<unknown>;
+        const old = (item[name] as Set<unknown> | undefined) ?? [];
+        const rest = new Set([...old].filter((member) => !value.has(member)));
+        if (rest.size > 0) next[name] = rest;
+        else delete next[name];
+      } else {
+        throw new Error(`unknown clause ${clause}`);
+      }
+    } while (reader.peek() === ',' && reader.next());
+  }
+  return next;
+}
+
+/**
+ * A table in memory that evaluates the expressions the store writes as DynamoDB
+ * does: every action of an update reads the item as it was, a comparison with a
+ * missing attribute is false, an unused name or value is an error, and a failed
+ * condition carries the old item raw. Fast enough for simulations of thousands
+ * of requests; the local engines run the smaller ones too.
+ */
+class ExpressionTable {
+  private readonly items = new Map<string, Item>();
+  writes = 0;
+
+  put(input: PutCommandInput): object {
+    this.items.set(this.keyOf(input.Item), { ...input.Item });
+    return {};
+  }
+
+  get(input: GetCommandInput): object {
+    const item = this.items.get(this.keyOf(input.Key));
+    return item === undefined ? {} : { Item: item };
+  }
+
+  update(input: UpdateCommandInput): object {
+    this.writes++;
+    const names = input.ExpressionAttributeNames ?? {};
+    const values = input.ExpressionAttributeValues ?? {};
+    const reader = new ExpressionReader(names, values);
+    const stored = this.items.get(this.keyOf(input.Key));
+    const old = stored ?? {};
+    let holds = true;
+    if (input.ConditionExpression !== undefined) {
+      holds = disjunction(reader.read(input.ConditionExpression), old);
+      if (!reader.atEnd()) throw new Error(`unread condition after ${reader.peek()}`);
+    }
+    const next = updated(reader.read(input.UpdateExpression ?? ''), { ...input.Key, ...old });
+    const unused = [
+      ...Object.keys(names).filter((name) => !reader.namesUsed.has(name)),
+      ...Object.keys(values).filter((value) => !reader.valuesUsed.has(value)),
+    ];
+    if (unused.length > 0) throw new Error(`unused in the expressions: ${unused.join(', ')}`);
+    if (!holds) {
+      throw new ConditionalCheckFailedException({
+        message: 'The conditional request failed',
+        $metadata: {},
+        ...(stored !== undefined && input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD'
+          ? { Item: marshall(stored) }
+          : {}),
+      });
+    }
+    this.items.set(this.keyOf(input.Key), next);
+    return input.ReturnValues === 'ALL_NEW' ? { Attributes: next } : {};
+  }
+
+  private keyOf(key: Record<string, unknown> | undefined): string {
+    return `${String(key?.pk)} ${String(key?.sk)}`;
+  }
+}
 
 describe('DynamoConnectionStore.put', () => {
   it('writes the connection under its user with a TTL three hours after connecting and its sweep shard', async () => {
@@ -196,7 +430,9 @@ describe('DynamoConnectionStore.admit', () => {
     ddb.on(UpdateCommand).resolves({
       Attributes: {
         ...DB_KEY,
-        tat: NOW_US + 100_000,
+        tat: NOW_US + INTERVAL_US,
+        arr: NOW_US,
+        lead: INTERVAL_US,
         expiresAt: LIVE_EXP,
         rooms: new Set(['lobby']),
       },
@@ -209,14 +445,10 @@ describe('DynamoConnectionStore.admit', () => {
       {
         TableName: TABLE,
         Key: DB_KEY,
-        UpdateExpression: 'SET #tat = :next',
+        UpdateExpression: IDLE_UPDATE,
         ConditionExpression: IDLE_CONDITION,
-        ExpressionAttributeNames: { '#tat': 'tat' },
-        ExpressionAttributeValues: {
-          ':now': NOW_US,
-          ':nowSec': NOW_SEC,
-          ':next': NOW_US + 100_000,
-        },
+        ExpressionAttributeNames: WITH_LAG,
+        ExpressionAttributeValues: IDLE_VALUES,
         ReturnValues: 'ALL_NEW',
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       },
@@ -226,7 +458,11 @@ describe('DynamoConnectionStore.admit', () => {
 
   it('adds a joined room in the same write that admits the request', async () => {
     ddb.on(UpdateCommand).resolves({
-      Attributes: { tat: NOW_US + 100_000, expiresAt: LIVE_EXP, rooms: new Set(['lobby', 'r1']) },
+      Attributes: {
+        tat: NOW_US + INTERVAL_US,
+        expiresAt: LIVE_EXP,
+        rooms: new Set(['lobby', 'r1']),
+      },
     });
 
     const outcome = await newStore().admit({
@@ -239,13 +475,11 @@ describe('DynamoConnectionStore.admit', () => {
     expect(updateInputs()).toHaveLength(1);
     expect(updateInputs()[0]).toMatchObject({
       Key: DB_KEY,
-      UpdateExpression: 'SET #tat = :next ADD #rooms :room',
+      UpdateExpression: `${IDLE_UPDATE} ADD #rooms :room`,
       ConditionExpression: `${IDLE_CONDITION} AND ${ROOM_LIMIT_CONDITION}`,
-      ExpressionAttributeNames: { '#tat': 'tat', '#rooms': 'rooms' },
+      ExpressionAttributeNames: { ...WITH_LAG, '#rooms': 'rooms' },
       ExpressionAttributeValues: {
-        ':now': NOW_US,
-        ':nowSec': NOW_SEC,
-        ':next': NOW_US + 100_000,
+        ...IDLE_VALUES,
         ':room': new Set(['r1']),
         ':maxRooms': 3,
         ':roomName': 'r1',
@@ -274,7 +508,7 @@ describe('DynamoConnectionStore.admit', () => {
   it('reports the rate limit before the room limit, as PROTOCOL.md orders them', async () => {
     ddb.on(UpdateCommand).rejects(
       conditionFailed({
-        tat: NOW_US + 1911_000,
+        tat: NOW_US + TOLERANCE_US + 1,
         expiresAt: LIVE_EXP,
         rooms: new Set(['a', 'b', 'c']),
       }),
@@ -290,27 +524,24 @@ describe('DynamoConnectionStore.admit', () => {
   });
 
   it('deletes a left room in the same write that admits the request', async () => {
-    ddb.on(UpdateCommand).resolves({ Attributes: { tat: NOW_US + 100_000, expiresAt: LIVE_EXP } });
+    ddb
+      .on(UpdateCommand)
+      .resolves({ Attributes: { tat: NOW_US + INTERVAL_US, expiresAt: LIVE_EXP } });
 
     const outcome = await newStore().admit({ key: KEY, now: NOW, change: { leaveRoom: 'r1' } });
 
     expect(outcome).toEqual({ kind: 'admitted', connection: { rooms: new Set() } });
     expect(updateInputs()).toHaveLength(1);
     expect(updateInputs()[0]).toMatchObject({
-      UpdateExpression: 'SET #tat = :next DELETE #rooms :room',
-      ExpressionAttributeNames: { '#tat': 'tat', '#rooms': 'rooms' },
-      ExpressionAttributeValues: {
-        ':now': NOW_US,
-        ':nowSec': NOW_SEC,
-        ':next': NOW_US + 100_000,
-        ':room': new Set(['r1']),
-      },
+      UpdateExpression: `${IDLE_UPDATE} DELETE #rooms :room`,
+      ExpressionAttributeNames: { ...WITH_LAG, '#rooms': 'rooms' },
+      ExpressionAttributeValues: { ...IDLE_VALUES, ':room': new Set(['r1']) },
     });
   });
 
   it('stores a renewed exp in the same write and returns it', async () => {
     ddb.on(UpdateCommand).resolves({
-      Attributes: { tat: NOW_US + 100_000, expiresAt: LIVE_EXP, renewedExp: NOW_SEC + 900 },
+      Attributes: { tat: NOW_US + INTERVAL_US, expiresAt: LIVE_EXP, renewedExp: NOW_SEC + 900 },
     });
 
     const outcome = await newStore().admit({
@@ -325,14 +556,10 @@ describe('DynamoConnectionStore.admit', () => {
     });
     expect(updateInputs()).toHaveLength(1);
     expect(updateInputs()[0]).toMatchObject({
-      UpdateExpression: 'SET #tat = :next, renewedExp = :renewExp',
-      ExpressionAttributeNames: { '#tat': 'tat' },
-      ExpressionAttributeValues: {
-        ':now': NOW_US,
-        ':nowSec': NOW_SEC,
-        ':next': NOW_US + 100_000,
-        ':renewExp': NOW_SEC + 900,
-      },
+      UpdateExpression:
+        'SET #tat = :next, #arr = :now, #lead = :interval, renewedExp = :renewExp REMOVE #lag',
+      ExpressionAttributeNames: WITH_LAG,
+      ExpressionAttributeValues: { ...IDLE_VALUES, ':renewExp': NOW_SEC + 900 },
     });
   });
 
@@ -357,15 +584,17 @@ describe('DynamoConnectionStore.admit', () => {
     expect(inputs[1]).toEqual({
       TableName: TABLE,
       Key: DB_KEY,
-      UpdateExpression: 'SET #tat = #tat + :interval ADD #rooms :room',
+      UpdateExpression: `${BUSY_UPDATE} ADD #rooms :room`,
       ConditionExpression: `${BUSY_CONDITION} AND ${ROOM_LIMIT_CONDITION}`,
-      ExpressionAttributeNames: { '#tat': 'tat', '#rooms': 'rooms' },
+      ExpressionAttributeNames: { ...LIMITER_NAMES, '#rooms': 'rooms' },
       ExpressionAttributeValues: {
         ':now': NOW_US,
         ':nowSec': NOW_SEC,
-        // 19 intervals of 100 ms, and 10 ms for arrivals written out of order.
-        ':limit': NOW_US + 1_910_000,
-        ':interval': 100_000,
+        ':interval': INTERVAL_US,
+        // 19 intervals of 100 ms: the 20th token of the bucket.
+        ':limit': NOW_US + 1_900_000,
+        // lead = tat + interval - now, from tat as it was.
+        ':leadAfter': INTERVAL_US - NOW_US,
         ':room': new Set(['lobby']),
         ':maxRooms': 3,
         ':roomName': 'lobby',
@@ -377,7 +606,9 @@ describe('DynamoConnectionStore.admit', () => {
   });
 
   it('rate-limits without another write when the stored tat is beyond the tolerance', async () => {
-    ddb.on(UpdateCommand).rejects(conditionFailed({ tat: NOW_US + 1911_000, expiresAt: LIVE_EXP }));
+    ddb
+      .on(UpdateCommand)
+      .rejects(conditionFailed({ tat: NOW_US + TOLERANCE_US + 1, expiresAt: LIVE_EXP }));
 
     const outcome = await newStore().admit({
       key: KEY,
@@ -390,7 +621,137 @@ describe('DynamoConnectionStore.admit', () => {
     expect(ddb.commandCalls(GetCommand)).toHaveLength(0);
   });
 
-  it('gives up as rate-limited after losing three races to concurrent requests', async () => {
+  it('forgives the stored lag when judging a request that arrived in order', async () => {
+    const lag = 700_000;
+    const tat = NOW_US + TOLERANCE_US + lag;
+    ddb
+      .on(UpdateCommand)
+      .rejectsOnce(
+        conditionFailed({
+          tat,
+          arr: NOW_US - 50_000,
+          lead: tat - NOW_US + 50_000,
+          lag,
+          expiresAt: LIVE_EXP,
+        }),
+      )
+      .resolvesOnce({ Attributes: { tat: tat + INTERVAL_US, expiresAt: LIVE_EXP } });
+
+    const outcome = await newStore().admit({ key: KEY, now: NOW });
+
+    expect(outcome).toEqual({ kind: 'admitted', connection: { rooms: new Set() } });
+    expect(updateInputs()[1]).toEqual({
+      TableName: TABLE,
+      Key: DB_KEY,
+      UpdateExpression: BUSY_UPDATE,
+      ConditionExpression: `${BUSY_CONDITION} AND #lag >= :credit`,
+      ExpressionAttributeNames: WITH_LAG,
+      ExpressionAttributeValues: {
+        ':now': NOW_US,
+        ':nowSec': NOW_SEC,
+        ':interval': INTERVAL_US,
+        ':limit': NOW_US + TOLERANCE_US + lag,
+        ':leadAfter': INTERVAL_US - NOW_US,
+        ':credit': lag,
+      },
+      ReturnValues: 'ALL_NEW',
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    });
+  });
+
+  it('counts a late arrival at the latest one, raising the lag to its lateness', async () => {
+    // The bucket as a request that arrived 200 ms later left it, idle before.
+    const arr = NOW_US + 200_000;
+    ddb
+      .on(UpdateCommand)
+      .rejectsOnce(
+        conditionFailed({ tat: arr + INTERVAL_US, arr, lead: INTERVAL_US, expiresAt: LIVE_EXP }),
+      )
+      .resolvesOnce({ Attributes: { tat: arr + 2 * INTERVAL_US, expiresAt: LIVE_EXP } });
+
+    const outcome = await newStore().admit({ key: KEY, now: NOW });
+
+    expect(outcome).toEqual({ kind: 'admitted', connection: { rooms: new Set() } });
+    // 200 ms late: the lag stored is the lateness against `arr` as the write finds it.
+    const credit = 200_000;
+    expect(updateInputs()[1]).toEqual({
+      TableName: TABLE,
+      Key: DB_KEY,
+      UpdateExpression: `${LATE_UPDATE}, #lag = #arr - :now`,
+      ConditionExpression: RAISING_CONDITION,
+      ExpressionAttributeNames: WITH_LAG,
+      ExpressionAttributeValues: {
+        ':now': NOW_US,
+        ':nowSec': NOW_SEC,
+        ':interval': INTERVAL_US,
+        ':maxLead': TOLERANCE_US + credit,
+        ':credit': credit,
+      },
+      ReturnValues: 'ALL_NEW',
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    });
+  });
+
+  it('counts a late arrival that the stored lag covers without raising it', async () => {
+    const arr = NOW_US + 50_000;
+    const lag = 400_000;
+    ddb
+      .on(UpdateCommand)
+      .rejectsOnce(
+        conditionFailed({ tat: arr + 600_000, arr, lead: 600_000, lag, expiresAt: LIVE_EXP }),
+      )
+      .resolvesOnce({ Attributes: { tat: arr + 700_000, expiresAt: LIVE_EXP } });
+
+    const outcome = await newStore().admit({ key: KEY, now: NOW });
+
+    expect(outcome.kind).toBe('admitted');
+    expect(updateInputs()[1]).toMatchObject({
+      UpdateExpression: LATE_UPDATE,
+      ConditionExpression: LATE_CONDITION,
+      ExpressionAttributeNames: WITH_LAG,
+      ExpressionAttributeValues: {
+        ':now': NOW_US,
+        ':nowSec': NOW_SEC,
+        ':interval': INTERVAL_US,
+        ':latest': NOW_US + lag,
+        ':maxLead': TOLERANCE_US + lag,
+        ':credit': lag,
+      },
+    });
+  });
+
+  it('refuses a late arrival when the bucket at the latest arrival, lag forgiven, is empty', async () => {
+    const arr = NOW_US + 50_000;
+    const lag = 400_000;
+    const lead = TOLERANCE_US + lag + 1;
+    ddb
+      .on(UpdateCommand)
+      .rejects(conditionFailed({ tat: arr + lead, arr, lead, lag, expiresAt: LIVE_EXP }));
+
+    const outcome = await newStore().admit({ key: KEY, now: NOW });
+
+    expect(outcome).toEqual({ kind: 'rate_limited' });
+    expect(updateInputs()).toHaveLength(1);
+  });
+
+  it('writes a late arrival as late at once when the last write on this instance saw a later one', async () => {
+    const arr = NOW_US + 1_000_000;
+    ddb.on(UpdateCommand).resolves({
+      Attributes: { tat: arr + INTERVAL_US, arr, lead: INTERVAL_US, expiresAt: LIVE_EXP },
+    });
+    const store = newStore();
+    await store.admit({ key: KEY, now: NOW + 1_000 });
+
+    await store.admit({ key: KEY, now: NOW });
+
+    expect(updateInputs().map((input) => input.ConditionExpression)).toEqual([
+      IDLE_CONDITION,
+      RAISING_CONDITION,
+    ]);
+    expect(updateInputs()[1]?.ExpressionAttributeValues?.[':credit']).toBe(1_000_000);
+  });
+
+  it('gives up as rate-limited after losing sixteen races to concurrent requests', async () => {
     ddb.on(UpdateCommand).rejects(conditionFailed({ tat: NOW_US + 500_000, expiresAt: LIVE_EXP }));
 
     const outcome = await newStore().admit({ key: KEY, now: NOW });
@@ -398,125 +759,13 @@ describe('DynamoConnectionStore.admit', () => {
     expect(outcome).toEqual({ kind: 'rate_limited' });
     expect(updateInputs().map((input) => input.ConditionExpression)).toEqual([
       IDLE_CONDITION,
-      BUSY_CONDITION,
-      BUSY_CONDITION,
+      ...Array<string>(15).fill(BUSY_CONDITION),
     ]);
-  });
-
-  describe('against a table that evaluates the GCRA conditions', () => {
-    // DynamoDB numbers are decimals (38 digits), so `#tat + :interval` is exact decimal
-    // arithmetic on the numbers as the SDK serializes them (JavaScript's shortest form).
-    let row: { tat?: bigint; expiresAt: number };
-    const tatNumber = () => (row.tat === undefined ? undefined : Number(fromDecimal(row.tat)));
-
-    beforeEach(() => {
-      row = { expiresAt: LIVE_EXP };
-      ddb.on(UpdateCommand).callsFake((input: UpdateCommandInput) => {
-        const values = input.ExpressionAttributeValues ?? {};
-        const now = toDecimal(values[':now'] as number);
-        const tat = row.tat;
-        let next: bigint | undefined;
-        if (input.ConditionExpression === IDLE_CONDITION) {
-          if (tat === undefined || tat <= now) next = toDecimal(values[':next'] as number);
-        } else if (input.ConditionExpression === BUSY_CONDITION) {
-          if (tat !== undefined && tat > now && tat <= toDecimal(values[':limit'] as number)) {
-            next = tat + toDecimal(values[':interval'] as number);
-          }
-        } else {
-          throw new Error(`unexpected condition ${input.ConditionExpression}`);
-        }
-        if (!(row.expiresAt > (values[':nowSec'] as number)) || next === undefined) {
-          throw new ConditionalCheckFailedException({
-            message: 'The conditional request failed',
-            $metadata: {},
-            Item: {
-              pk: { S: DB_KEY.pk },
-              sk: { S: DB_KEY.sk },
-              expiresAt: { N: String(row.expiresAt) },
-              ...(tat === undefined ? {} : { tat: { N: fromDecimal(tat) } }),
-            },
-          });
-        }
-        row.tat = next;
-        return { Attributes: { ...DB_KEY, expiresAt: row.expiresAt, tat: tatNumber() } };
-      });
-    });
-
-    it('admits a burst of exactly twice the rate at one instant, then one more per interval', async () => {
-      const store = newStore();
-      const kinds: string[] = [];
-      for (let i = 0; i < 21; i++) {
-        kinds.push((await store.admit({ key: KEY, now: NOW })).kind);
-      }
-
-      expect(kinds.slice(0, 20)).toEqual(Array(20).fill('admitted'));
-      expect(kinds[20]).toBe('rate_limited');
-      // The refused request left the bucket as it was.
-      expect(tatNumber()).toBe(NOW_US + 2_000_000);
-      // The per-instance hint sends every request after the first straight to the busy branch.
-      expect(updateInputs()).toHaveLength(21);
-
-      // A token comes back each interval (100 ms), less the 10 ms reordering slack.
-      expect((await store.admit({ key: KEY, now: NOW + 89 })).kind).toBe('rate_limited');
-      expect((await store.admit({ key: KEY, now: NOW + 90 })).kind).toBe('admitted');
-      expect((await store.admit({ key: KEY, now: NOW + 90 })).kind).toBe('rate_limited');
-    });
-
-    it('admits the whole burst when instances write its arrivals out of order', async () => {
-      // Twenty requests of one burst, arriving over 4 ms (API Gateway's
-      // requestTimeEpoch is in whole ms), written latest first, each by
-      // another, freshly started instance.
-      const arrivals = Array.from(
-        { length: 20 },
-        (_, i) => NOW + 1_000 + Math.floor(i / 5),
-      ).reverse();
-      const kinds: string[] = [];
-      for (const now of arrivals) kinds.push((await newStore().admit({ key: KEY, now })).kind);
-
-      expect(kinds).toEqual(Array(20).fill('admitted'));
-      expect((await newStore().admit({ key: KEY, now: NOW + 1_003 })).kind).toBe('rate_limited');
-    });
-
-    it('holds the limit across instances that share the table', async () => {
-      const first = newStore();
-      for (let i = 0; i < 20; i++) {
-        expect((await first.admit({ key: KEY, now: NOW })).kind).toBe('admitted');
-      }
-
-      const cold = newStore();
-      expect((await cold.admit({ key: KEY, now: NOW })).kind).toBe('rate_limited');
-      expect((await cold.admit({ key: KEY, now: NOW + 100 })).kind).toBe('admitted');
-    });
-
-    it('admits a burst of exactly twice the rate when the interval is not a whole number of ms', async () => {
-      const store = new DynamoConnectionStore(documentClient, TABLE, { rateLimitPerSecond: 6 });
-      const kinds: string[] = [];
-      for (let i = 0; i < 13; i++) {
-        kinds.push((await store.admit({ key: KEY, now: NOW })).kind);
-      }
-
-      expect(kinds.filter((kind) => kind === 'admitted')).toHaveLength(12);
-      expect(kinds[12]).toBe('rate_limited');
-    });
-
-    it('refills the whole burst after two seconds without requests', async () => {
-      const store = newStore();
-      for (let i = 0; i < 20; i++) await store.admit({ key: KEY, now: NOW });
-
-      const later = NOW + 2000;
-      const kinds: string[] = [];
-      for (let i = 0; i < 21; i++) {
-        kinds.push((await store.admit({ key: KEY, now: later })).kind);
-      }
-
-      expect(kinds.filter((kind) => kind === 'admitted')).toHaveLength(20);
-      expect(kinds[20]).toBe('rate_limited');
-    });
   });
 
   it('requires a renewal of at least the given exp in the condition', async () => {
     ddb.on(UpdateCommand).resolves({
-      Attributes: { tat: NOW_US + 100_000, expiresAt: LIVE_EXP, renewedExp: NOW_SEC + 60 },
+      Attributes: { tat: NOW_US + INTERVAL_US, expiresAt: LIVE_EXP, renewedExp: NOW_SEC + 60 },
     });
 
     const outcome = await newStore().admit({ key: KEY, now: NOW, renewedExpAtLeast: NOW_SEC });
@@ -527,12 +776,7 @@ describe('DynamoConnectionStore.admit', () => {
     });
     expect(updateInputs()[0]).toMatchObject({
       ConditionExpression: `${IDLE_CONDITION} AND renewedExp >= :minExp`,
-      ExpressionAttributeValues: {
-        ':now': NOW_US,
-        ':nowSec': NOW_SEC,
-        ':next': NOW_US + 100_000,
-        ':minExp': NOW_SEC,
-      },
+      ExpressionAttributeValues: { ...IDLE_VALUES, ':minExp': NOW_SEC },
     });
   });
 
@@ -622,6 +866,367 @@ describe('DynamoConnectionStore.admit', () => {
     expect(ddb.commandCalls(GetCommand)).toHaveLength(0);
   });
 });
+
+type Kind = AdmitOutcome['kind'];
+
+/** Where the scenarios' writes go. */
+interface LimiterTable {
+  readonly client: DynamoDBDocumentClient;
+  readonly tableName: string;
+}
+
+/** Bound on a test that writes thousands of requests, or writes to a local engine. */
+const SIMULATION_MS = 120_000;
+/** How late a request may be written: the function's timeout. */
+const MAX_DELAY_MS = 15_000;
+
+/** A deterministic random source (mulberry32), so that a failing order replays. */
+function seeded(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+const indices = (count: number) => Array.from({ length: count }, (_, index) => index);
+const reversed = (count: number) => indices(count).reverse();
+
+/** The order of writing when each arrival waits a random delay of up to `maxDelayMs`. */
+function delayed(arrivals: readonly number[], maxDelayMs: number, seed: number): number[] {
+  const random = seeded(seed);
+  return arrivals
+    .map((arrival, index) => ({ index, written: arrival + random() * maxDelayMs }))
+    .sort((a, b) => a.written - b.written)
+    .map(({ index }) => index);
+}
+
+/** Arrival times (ms) of `perSecond` requests a second for `seconds`. */
+function stream(perSecond: number, seconds: number): number[] {
+  return indices(perSecond * seconds).map((k) => NOW + Math.floor((k * 1000) / perSecond));
+}
+
+/** 2r at once, then one each interval for `seconds`: all the bucket lets through. */
+function edgeOfLimit(rate: number, seconds: number): number[] {
+  const interval = 1000 / rate;
+  return [
+    ...Array<number>(2 * rate).fill(NOW),
+    ...indices(rate * seconds).map((k) => NOW + (k + 1) * interval),
+  ];
+}
+
+/** `count` arrivals spread evenly over `spreadMs`. */
+function burst(count: number, spreadMs: number): number[] {
+  return indices(count).map((k) => NOW + Math.floor((k * spreadMs) / count));
+}
+
+/** Whether each arrival conforms to the bucket on arrival: PROTOCOL.md's rule, as GCRA. */
+function bucketOnArrival(arrivals: readonly number[], rate: number): boolean[] {
+  const interval = Math.round(1_000_000 / rate);
+  const tolerance = interval * (2 * rate - 1);
+  let tat = 0;
+  const conforms: boolean[] = [];
+  for (const index of indices(arrivals.length).sort(
+    (a, b) => (arrivals[a] ?? 0) - (arrivals[b] ?? 0),
+  )) {
+    const t = (arrivals[index] ?? 0) * 1000;
+    conforms[index] = tat <= t + tolerance;
+    if (conforms[index]) tat = Math.max(tat, t) + interval;
+  }
+  return conforms;
+}
+
+const admitted = (kinds: readonly Kind[]) => kinds.filter((kind) => kind === 'admitted').length;
+
+let connectionCount = 0;
+
+/**
+ * Records a fresh connection, then writes its arrivals (ms) in `order`, each
+ * through one of `instances` stores drawn at random (each keeps its own hints,
+ * as Lambda instances do), `inFlight` at a time; answers each arrival's outcome.
+ */
+async function replay(
+  table: LimiterTable,
+  rate: number,
+  arrivals: readonly number[],
+  order: readonly number[],
+  { instances = 4, inFlight = 1, seed = 1 } = {},
+): Promise<Kind[]> {
+  const stores = indices(instances).map(
+    () => new DynamoConnectionStore(table.client, table.tableName, { rateLimitPerSecond: rate }),
+  );
+  const key = { userId: 'u1', connectionId: `c${++connectionCount}` };
+  await stores[0]?.put({ ...key, name: 'Ada', connectedAt: NOW });
+  const random = seeded(seed);
+  const queue = [...order];
+  const kinds: Kind[] = [];
+  await Promise.all(
+    indices(inFlight).map(async () => {
+      for (let index = queue.shift(); index !== undefined; index = queue.shift()) {
+        const store = stores[Math.floor(random() * instances)] as DynamoConnectionStore;
+        kinds[index] = (await store.admit({ key, now: arrivals[index] ?? 0 })).kind;
+      }
+    }),
+  );
+  return kinds;
+}
+
+/** The limiter's behaviour at each rate, wherever `table()` writes. */
+function limiterScenarios(table: () => LimiterTable, rates: readonly number[]): void {
+  for (const rate of rates) {
+    const interval = 1000 / rate;
+
+    it(`admits exactly 2r at one instant, then one per interval (r = ${rate})`, async () => {
+      const arrivals = [
+        ...Array<number>(2 * rate + 1).fill(NOW),
+        ...(interval > 1 ? [NOW + interval - 1] : []),
+        NOW + interval,
+        NOW + interval,
+      ];
+
+      const kinds = await replay(table(), rate, arrivals, indices(arrivals.length));
+
+      expect(kinds).toEqual([
+        ...Array<Kind>(2 * rate).fill('admitted'),
+        'rate_limited',
+        ...(interval > 1 ? ['rate_limited'] : []),
+        'admitted',
+        'rate_limited',
+      ]);
+    });
+
+    it(
+      `admits exactly 2r of 3r arriving in one millisecond, whatever the order of writing (r = ${rate})`,
+      async () => {
+        const arrivals = burst(3 * rate, 0);
+        const late = delayed(arrivals, MAX_DELAY_MS, rate);
+        for (const [order, options] of [
+          [reversed(3 * rate), {}],
+          [late, {}],
+          [late, { instances: 8, inFlight: 8 }],
+        ] as const) {
+          expect(admitted(await replay(table(), rate, arrivals, order, options))).toBe(2 * rate);
+        }
+      },
+      SIMULATION_MS,
+    );
+
+    it(
+      `never refuses arrivals below the limit, written reversed or up to 15 s late, one by one or racing (r = ${rate})`,
+      async () => {
+        const patterns = [edgeOfLimit(rate, 15), stream(rate - rate / 10, 15)];
+        for (const arrivals of patterns) {
+          expect(bucketOnArrival(arrivals, rate).every(Boolean)).toBe(true);
+          const late = delayed(arrivals, MAX_DELAY_MS, 7);
+          for (const [order, options] of [
+            [reversed(arrivals.length), {}],
+            [late, {}],
+            // Queued invocations of eight instances running at once.
+            [late, { instances: 8, inFlight: 8 }],
+          ] as const) {
+            const kinds = await replay(table(), rate, arrivals, order, options);
+            expect(kinds.filter((kind) => kind !== 'admitted')).toEqual([]);
+          }
+        }
+      },
+      SIMULATION_MS,
+    );
+
+    it(
+      `refuses a stream at 2r written in order as the bucket on arrival does: all but 2r and r a second (r = ${rate})`,
+      async () => {
+        const seconds = rate > 100 ? 10 : 30;
+        const arrivals = stream(2 * rate, seconds);
+
+        const kinds = await replay(table(), rate, arrivals, indices(arrivals.length));
+
+        const expected = bucketOnArrival(arrivals, rate);
+        expect(kinds).toEqual(expected.map((conforms) => (conforms ? 'admitted' : 'rate_limited')));
+        // Half the stream but the burst: 47% over 30 s.
+        expect(arrivals.length - admitted(kinds)).toBe(rate * seconds - 2 * rate + 1);
+      },
+      SIMULATION_MS,
+    );
+
+    it(
+      `admits at most 2r + 2s·r of a burst of 3r spread over s, exactly 2r when s < T/2 (r = ${rate})`,
+      async () => {
+        const spreadMs = rate > 100 ? 10 : 40;
+        const arrivals = burst(3 * rate, spreadMs);
+        for (const order of [reversed(arrivals.length), delayed(arrivals, MAX_DELAY_MS, 3)]) {
+          const count = admitted(await replay(table(), rate, arrivals, order));
+          expect(count).toBeGreaterThanOrEqual(2 * rate);
+          expect(count).toBeLessThanOrEqual(2 * rate + Math.floor((2 * spreadMs) / interval));
+        }
+      },
+      SIMULATION_MS,
+    );
+  }
+
+  it(
+    "admits every send of the issue's publisher: 5 a second at r = 1000, written reversed or up to 15 s late",
+    async () => {
+      const arrivals = stream(5, 15);
+      for (const order of [reversed(arrivals.length), delayed(arrivals, MAX_DELAY_MS, 5)]) {
+        expect(admitted(await replay(table(), 1000, arrivals, order))).toBe(arrivals.length);
+      }
+    },
+    SIMULATION_MS,
+  );
+
+  it('holds the limit across instances that share the table', async () => {
+    const arrivals = [...Array<number>(21).fill(NOW), NOW + 100];
+
+    const kinds = await replay(table(), 10, arrivals, indices(22), { instances: 22 });
+
+    expect(kinds.slice(20)).toEqual(['rate_limited', 'admitted']);
+  });
+
+  it('admits a burst of exactly twice the rate when the interval is not a whole number of ms', async () => {
+    const kinds = await replay(table(), 6, burst(13, 0), indices(13));
+
+    expect(kinds.slice(11)).toEqual(['admitted', 'rate_limited']);
+  });
+
+  it('refills the whole burst after two seconds without requests', async () => {
+    const arrivals = [...burst(20, 0), ...Array<number>(21).fill(NOW + 2000)];
+
+    const kinds = await replay(table(), 10, arrivals, indices(41));
+
+    expect(admitted(kinds.slice(20))).toBe(20);
+    expect(kinds[40]).toBe('rate_limited');
+  });
+
+  it('counts requests on a record stored before arr and lead were', async () => {
+    const { client, tableName } = table();
+    const key = { userId: 'u1', connectionId: `c${++connectionCount}` };
+    await client.send(
+      new PutCommand({
+        TableName: tableName,
+        // Ten tokens of twenty taken.
+        Item: {
+          pk: 'user#u1',
+          sk: `conn#${key.connectionId}`,
+          ...key,
+          expiresAt: LIVE_EXP,
+          tat: NOW_US + 1_000_000,
+        },
+      }),
+    );
+    const store = new DynamoConnectionStore(client, tableName, { rateLimitPerSecond: 10 });
+
+    const kinds: Kind[] = [];
+    for (let i = 0; i < 11; i++) kinds.push((await store.admit({ key, now: NOW })).kind);
+
+    expect(kinds).toEqual([...Array<Kind>(10).fill('admitted'), 'rate_limited']);
+  });
+}
+
+describe('the rate limit, on a table that evaluates its expressions in memory', () => {
+  let memory: ExpressionTable;
+
+  beforeEach(() => {
+    memory = new ExpressionTable();
+    ddb.on(UpdateCommand).callsFake((input: UpdateCommandInput) => memory.update(input));
+    ddb.on(PutCommand).callsFake((input: PutCommandInput) => memory.put(input));
+    ddb.on(GetCommand).callsFake((input: GetCommandInput) => memory.get(input));
+  });
+
+  limiterScenarios(() => ({ client: documentClient, tableName: TABLE }), [10, 1000]);
+
+  it('writes once per request in order: the hint sends each after the first to the busy case', async () => {
+    const kinds = await replay(
+      { client: documentClient, tableName: TABLE },
+      10,
+      burst(21, 0),
+      indices(21),
+      { instances: 1 },
+    );
+
+    expect(kinds[20]).toBe('rate_limited');
+    expect(memory.writes).toBe(21);
+  });
+
+  it('writes once per request reversed on one instance: the hint knows the later arrival', async () => {
+    const arrivals = stream(9, 2);
+
+    await replay({ client: documentClient, tableName: TABLE }, 10, arrivals, reversed(18), {
+      instances: 1,
+    });
+
+    // Each late write raises the lag from what the write before returned.
+    expect(memory.writes).toBe(18);
+  });
+
+  it(
+    'holds a stream at 2r written up to 15 s late to the rate, plus the lag it forgives',
+    async () => {
+      for (const rate of [10, 1000]) {
+        const seconds = 30;
+        const arrivals = stream(2 * rate, seconds);
+
+        const kinds = await replay(
+          { client: documentClient, tableName: TABLE },
+          rate,
+          arrivals,
+          delayed(arrivals, MAX_DELAY_MS, 11),
+        );
+
+        const onArrival = bucketOnArrival(arrivals, rate).filter(Boolean).length;
+        // lag < 15 s, a token each interval of it.
+        const forgiven = (rate * MAX_DELAY_MS) / 1000;
+        expect(admitted(kinds)).toBeGreaterThan(onArrival);
+        expect(admitted(kinds)).toBeLessThanOrEqual(onArrival + forgiven);
+      }
+    },
+    SIMULATION_MS,
+  );
+});
+
+const java = await javaVersion();
+// As in test/local/dynamo/engines.test.ts: CI must run DynamoDB Local; elsewhere it needs Java.
+const skipDynamoDbLocal = (java === undefined || java < MIN_JAVA_VERSION) && !process.env.CI;
+
+for (const engine of ENGINE_NAMES) {
+  describe.skipIf(engine === 'dynamodb-local' && skipDynamoDbLocal)(
+    `the rate limit, on ${engine}`,
+    () => {
+      let dynamo: DynamoEngine | undefined;
+      let client: DynamoDBDocumentClient | undefined;
+      const table = () => ({ client: client as DynamoDBDocumentClient, tableName: 'realtime' });
+
+      beforeAll(async () => {
+        dynamo = await startDynamo({ engine });
+        await ensureTables(dynamo.endpoint, [
+          {
+            logicalId: 'RealtimeTable',
+            tableName: 'realtime',
+            keySchema: [
+              { AttributeName: 'pk', KeyType: 'HASH' },
+              { AttributeName: 'sk', KeyType: 'RANGE' },
+            ],
+            attributeDefinitions: [
+              { AttributeName: 'pk', AttributeType: 'S' },
+              { AttributeName: 'sk', AttributeType: 'S' },
+            ],
+          },
+        ]);
+        client = DynamoDBDocumentClient.from(localDynamoClient(dynamo.endpoint), {
+          marshallOptions: { removeUndefinedValues: true },
+        });
+      });
+
+      afterAll(async () => {
+        client?.destroy();
+        await dynamo?.stop();
+      });
+
+      limiterScenarios(table, [10]);
+    },
+  );
+}
 
 describe('DynamoConnectionStore.remove', () => {
   it('deletes the record and returns the rooms it had joined', async () => {

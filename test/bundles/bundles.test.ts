@@ -174,6 +174,7 @@ function lambdaEnv(fn: SynthesizedFunction, endpoint: string): NodeJS.ProcessEnv
     CALLBACK_URL: `${endpoint}/${STAGE}`,
     JWT_SECRET_ARN: SECRET_ARN,
     FANOUT_FUNCTION_NAME: 'Realtime-FanoutHandler-BUNDLETEST',
+    PRUNE_FUNCTION_NAME: 'Realtime-PruneHandler-BUNDLETEST',
   };
   const env: NodeJS.ProcessEnv = {
     AWS_REGION: REGION,
@@ -260,6 +261,21 @@ async function eventFor(handler: HandlerName): Promise<Event> {
     case 'publish':
       // Another service's Invoke payload: no API Gateway event around it.
       return { room: 'lobby', data: { text: 'hello' } } as unknown as Event;
+    case 'presence': {
+      // The table's stream, as the event source mapping delivers it, with a current time.
+      const event = fixture('dynamodb-stream') as unknown as {
+        Records: { dynamodb: { ApproximateCreationDateTime: number } }[];
+      };
+      for (const record of event.Records) {
+        record.dynamodb.ApproximateCreationDateTime = Math.floor(Date.now() / 1000);
+      }
+      return event as unknown as Event;
+    }
+    case 'prune':
+      // What the prune queue hands over, invoked asynchronously.
+      return {
+        gone: [{ connectionId: 'conn-1', userId: 'user-456', name: 'Bo', room: 'lobby' }],
+      } as unknown as Event;
     default: {
       const body = ROUTE_BODIES[handler];
       if (body === undefined) throw new Error(`no body for ${handler}`);
@@ -343,6 +359,14 @@ describe.each(functions.map((fn) => [fn.handler, fn] as const))('the %s bundle',
     }
     if (handler === 'publish') {
       expect(result).toEqual({ ok: true, room: 'lobby', seq: 1, delivered: 0 });
+      return;
+    }
+    if (handler === 'presence') {
+      expect(result).toEqual({ batchItemFailures: [] });
+      return;
+    }
+    if (handler === 'prune') {
+      expect(result).toEqual({ removed: 0, failed: 0 });
       return;
     }
     expect(result).toMatchObject({ statusCode: 200 });

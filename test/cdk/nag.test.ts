@@ -84,9 +84,11 @@ describe('cdk-nag AwsSolutions', () => {
       'AwsSolutions-APIG4': 10,
       // The account's API Gateway logging role.
       'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]': 1,
-      // The role of each function that posts: six routes, the sweeper, the
-      // fan-out workers and publish.
-      [`AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${apiId}>/prod/*/@connections/*]`]: 9,
+      // The role of each function that posts: send, typing, direct, the
+      // sweeper, the fan-out workers, publish and presence.
+      [`AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${apiId}>/prod/*/@connections/*]`]: 7,
+      // dynamodb:ListStreams of the presence function's event source mapping.
+      'AwsSolutions-IAM5[Resource::*]': 1,
       'AwsSolutions-SMG4': 1,
     });
   });

@@ -27,12 +27,14 @@ const DYNAMODB_ACTIONS: Readonly<Record<HandlerName, readonly string[]>> = {
   authorizer: [],
   default: [],
   connect: ['Query', 'PutItem'],
-  disconnect: ['DeleteItem', 'UpdateItem', 'Query', 'GetItem'],
-  join: ['GetItem', 'UpdateItem', 'Query', 'DeleteItem'],
-  leave: ['GetItem', 'UpdateItem', 'Query', 'DeleteItem'],
-  send: ['GetItem', 'UpdateItem', 'Query', 'DeleteItem', 'PutItem'],
-  typing: ['GetItem', 'UpdateItem', 'Query', 'DeleteItem'],
-  direct: ['GetItem', 'UpdateItem', 'Query', 'DeleteItem'],
+  // Its own connection and memberships; the stream announces the departures.
+  disconnect: ['DeleteItem', 'UpdateItem'],
+  join: ['GetItem', 'UpdateItem', 'Query'],
+  leave: ['GetItem', 'UpdateItem'],
+  // Gone connections go to the prune function: no request path deletes another's.
+  send: ['GetItem', 'UpdateItem', 'Query', 'PutItem'],
+  typing: ['GetItem', 'UpdateItem', 'Query'],
+  direct: ['GetItem', 'UpdateItem', 'Query'],
   history: ['GetItem', 'UpdateItem', 'Query'],
   auth: ['GetItem', 'UpdateItem'],
   ping: ['GetItem', 'UpdateItem'],
@@ -40,12 +42,17 @@ const DYNAMODB_ACTIONS: Readonly<Record<HandlerName, readonly string[]>> = {
   sweep: ['DeleteItem', 'UpdateItem', 'Query', 'Query'],
   fanout: [],
   // send's and direct's work without their admission's GetItem.
-  publish: ['UpdateItem', 'Query', 'DeleteItem', 'PutItem'],
+  publish: ['UpdateItem', 'Query', 'PutItem'],
+  // The room's members, and reading the table's stream through its event source mapping.
+  presence: ['Query', 'DescribeStream', 'GetRecords', 'GetShardIterator', 'ListStreams'],
+  prune: ['DeleteItem', 'UpdateItem'],
 };
 
 const POSTING = POSTING_HANDLERS;
 /** The functions that fan out to rooms, so they may hand shares of a large one to the workers. */
-const FANNING_OUT = ['disconnect', 'join', 'leave', 'send', 'typing', 'sweep', 'publish'];
+const FANNING_OUT = ['send', 'typing', 'publish', 'presence'];
+/** The functions whose posts may find connections gone, which they hand to the prune function. */
+const HANDING_OFF = ['send', 'typing', 'direct', 'publish', 'presence'];
 const VERIFYING = ['authorizer', 'auth'];
 
 function statementsOfHandler(handler: HandlerName): PolicyStatement[] {
@@ -82,26 +89,32 @@ describe('permissions', () => {
     expect(granted.sort()).toEqual(DYNAMODB_ACTIONS[handler].map((a) => `dynamodb:${a}`).sort());
   });
 
-  it('grants DynamoDB actions on the table alone, and Query on the sweep index to the sweeper only', () => {
+  it('grants DynamoDB actions on the table alone, Query on the sweep index to the sweeper only, and the stream to presence only', () => {
     const table = { 'Fn::GetAtt': [tableId, 'Arn'] };
     const sweepIndex = { 'Fn::Join': ['', [table, '/index/bySweepShard']] };
+    const stream = { 'Fn::GetAtt': [tableId, 'StreamArn'] };
     const dynamoStatements = (statements: PolicyStatement[]) =>
       statements.filter((statement) => actionsOf(statement).some((a) => a.startsWith('dynamodb:')));
     for (const handler of HANDLER_NAMES) {
       const statements = dynamoStatements(statementsOfHandler(handler));
-      const onIndex = statements.filter(
+      const elsewhere = statements.filter(
         (s) => JSON.stringify(s.Resource) !== JSON.stringify(table),
       );
-      expect(
-        statements.every((s) => !JSON.stringify(s.Resource).includes('*')),
-        handler,
-      ).toBe(true);
       if (handler === 'sweep') {
-        expect(onIndex).toEqual([
+        expect(elsewhere).toEqual([
           expect.objectContaining({ Action: 'dynamodb:Query', Resource: sweepIndex }),
         ]);
+      } else if (handler === 'presence') {
+        // ListStreams supports no resource-level permission; it reads no data.
+        expect(elsewhere).toEqual([
+          expect.objectContaining({ Action: 'dynamodb:ListStreams', Resource: '*' }),
+          expect.objectContaining({
+            Action: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'],
+            Resource: stream,
+          }),
+        ]);
       } else {
-        expect(onIndex, handler).toEqual([]);
+        expect(elsewhere, handler).toEqual([]);
       }
     }
   });
@@ -137,23 +150,40 @@ describe('permissions', () => {
     ]);
   });
 
-  it('lets only the functions that fan out invoke the fan-out workers, and nothing else', () => {
-    const workers = { 'Fn::GetAtt': [functionIdOf(stack, 'fanout'), 'Arn'] };
-    const invoking = allStatements().filter((statement) =>
-      actionsOf(statement).some((action) => action.startsWith('lambda:')),
+  it('lets the functions that fan out invoke the workers, those that hand off invoke prune, and nothing else', () => {
+    const arnOf = (handler: HandlerName) => ({
+      'Fn::GetAtt': [functionIdOf(stack, handler), 'Arn'],
+    });
+    for (const handler of HANDLER_NAMES) {
+      const invoking = statementsOfHandler(handler).filter((statement) =>
+        actionsOf(statement).some((action) => action.startsWith('lambda:')),
+      );
+      const expected = [
+        ...(FANNING_OUT.includes(handler) ? [arnOf('fanout')] : []),
+        ...(HANDING_OFF.includes(handler) ? [arnOf('prune')] : []),
+      ];
+      expect(invoking.flatMap(actionsOf), handler).toEqual(
+        expected.length === 0 ? [] : ['lambda:InvokeFunction'],
+      );
+      const resources = invoking.flatMap((statement) =>
+        Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource],
+      );
+      expect(resources, handler).toEqual(expected);
+    }
+    expect(handlersAllowed('lambda:InvokeFunction').sort()).toEqual(
+      [...new Set([...FANNING_OUT, ...HANDING_OFF])].sort(),
     );
-    expect(invoking.map((statement) => [actionsOf(statement), statement.Resource])).toEqual(
-      FANNING_OUT.map(() => [['lambda:InvokeFunction'], workers]),
-    );
-    expect(handlersAllowed('lambda:InvokeFunction').sort()).toEqual(FANNING_OUT.sort());
   });
 
-  it('tells the functions that fan out which function the workers are', () => {
+  it('tells the functions that fan out which function the workers are, and those that hand off which prunes', () => {
     for (const handler of HANDLER_NAMES) {
       const variables = (json.Resources[functionIdOf(stack, handler)]?.Properties?.Environment ??
         {}) as { Variables?: Record<string, unknown> };
       expect(variables.Variables?.FANOUT_FUNCTION_NAME, handler).toEqual(
         FANNING_OUT.includes(handler) ? { Ref: functionIdOf(stack, 'fanout') } : undefined,
+      );
+      expect(variables.Variables?.PRUNE_FUNCTION_NAME, handler).toEqual(
+        HANDING_OFF.includes(handler) ? { Ref: functionIdOf(stack, 'prune') } : undefined,
       );
     }
   });

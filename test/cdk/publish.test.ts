@@ -51,7 +51,7 @@ describe('the publish function', () => {
       actionsOf(statement).some((action) => action.startsWith('dynamodb:')),
     );
     expect(dynamo.flatMap(actionsOf).sort()).toEqual(
-      ['dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'].sort(),
+      ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'].sort(),
     );
     for (const statement of dynamo) {
       expect(statement.Resource).toEqual({ 'Fn::GetAtt': [tableId, 'Arn'] });

@@ -180,18 +180,21 @@ describe('RealtimeClient delivery', () => {
   it("keeps each room's member list from the joined reply, presence frames and the rejoin", async () => {
     const { server, client, events } = await joinedClient(['lobby']);
     expect(client.members('lobby')).toEqual([alice]);
-    server.socket.receive({ type: 'presence', room: 'lobby', event: 'join', user: bob });
-    server.socket.receive({ type: 'presence', room: 'lobby', event: 'leave', user: alice });
-    expect(client.members('lobby')).toEqual([bob]);
+    server.socket.receive({ type: 'presence', room: 'lobby', joined: [bob, carol], left: [] });
+    server.socket.receive({ type: 'presence', room: 'lobby', joined: [], left: [carol] });
+    expect(client.members('lobby')).toEqual([alice, bob]);
     server.members = [alice, carol];
     server.socket.drop();
     await settle();
     expect(client.members('lobby')).toEqual([alice, carol]);
-    expect(events.presence.map((p) => [p.members.map((m) => m.userId), p.event?.event])).toEqual([
-      [['alice'], undefined],
-      [['alice', 'bob'], 'join'],
-      [['bob'], 'leave'],
-      [['alice', 'carol'], undefined],
+    const ids = (users: readonly { userId: string }[]) => users.map((user) => user.userId);
+    expect(
+      events.presence.map((p) => [ids(p.members), ids(p.joined), ids(p.left), !!p.event]),
+    ).toEqual([
+      [['alice'], ['alice'], [], false],
+      [['alice', 'bob', 'carol'], ['bob', 'carol'], [], true],
+      [['alice', 'bob'], [], ['carol'], true],
+      [['alice', 'carol'], ['carol'], ['bob'], false],
     ]);
   });
 

@@ -32,15 +32,19 @@ describe('connection lifecycle', () => {
       await join(world.services, alice, { action: 'join', room });
       await join(world.services, bob, { action: 'join', room });
     }
+    await world.settle();
     world.notifier.posts.length = 0;
 
     await closeConnection(world.services, alice);
+    // $disconnect posts nothing itself: the presence function announces.
+    expect(world.notifier.posts).toEqual([]);
+    await world.settle();
 
     expect(world.connections.records.has('a1')).toBe(false);
     expect((await world.rooms.snapshot('one')).members.map((m) => m.userId)).toEqual(['bob']);
     expect(world.notifier.to('b1')).toEqual([
-      { type: 'presence', room: 'one', event: 'leave', user: { userId: 'alice', name: 'alice' } },
-      { type: 'presence', room: 'two', event: 'leave', user: { userId: 'alice', name: 'alice' } },
+      { type: 'presence', room: 'one', joined: [], left: [{ userId: 'alice', name: 'alice' }] },
+      { type: 'presence', room: 'two', joined: [], left: [{ userId: 'alice', name: 'alice' }] },
     ]);
   });
 
@@ -52,9 +56,11 @@ describe('connection lifecycle', () => {
     for (const caller of [alice1, alice2, bob]) {
       await join(world.services, caller, { action: 'join', room: 'one' });
     }
+    await world.settle();
     world.notifier.posts.length = 0;
 
     await closeConnection(world.services, alice1);
+    await world.settle();
 
     expect(world.notifier.posts).toEqual([]);
   });

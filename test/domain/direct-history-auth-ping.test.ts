@@ -59,7 +59,7 @@ describe('direct', () => {
     ).resolves.toEqual({ type: 'ack', id: 'd', delivered: 0 });
   });
 
-  it('prunes the recipient’s gone connections and does not count them', async () => {
+  it('hands the recipient’s gone connections to pruning and does not count them', async () => {
     const alice = await connect(world, callerOf('alice', 'a1'));
     await connect(world, callerOf('bob', 'b1'));
     await connect(world, callerOf('bob', 'b2'));
@@ -74,6 +74,8 @@ describe('direct', () => {
     });
 
     expect(ack).toMatchObject({ delivered: 1 });
+    expect(world.pruneQueue.queued.map((gone) => gone.connectionId)).toEqual(['b2']);
+    await world.settle();
     expect(world.connections.records.has('b2')).toBe(false);
     expect(world.connections.records.has('b1')).toBe(true);
   });

@@ -84,16 +84,19 @@ describe('join', () => {
       expect(world.connections.records.get('a1')?.rooms).toEqual(new Set());
       world.rooms.failing.clear();
       expect((await world.rooms.snapshot('lobby')).members.map((m) => m.userId)).toEqual(['bob']);
-      expect(world.notifier.posts).toEqual([]);
-      await join(world.services, alice, { action: 'join', room: 'lobby' });
+      await world.settle();
+      // Arrived and departed within one window: announced as departed, which changes no view.
       expect(world.notifier.to('b1')).toEqual([
-        {
-          type: 'presence',
-          room: 'lobby',
-          event: 'join',
-          user: { userId: 'alice', name: 'alice' },
-        },
+        { type: 'presence', room: 'lobby', joined: [], left: [{ userId: 'alice', name: 'alice' }] },
       ]);
+      await join(world.services, alice, { action: 'join', room: 'lobby' });
+      await world.settle();
+      expect(world.notifier.to('b1').at(-1)).toEqual({
+        type: 'presence',
+        room: 'lobby',
+        joined: [{ userId: 'alice', name: 'alice' }],
+        left: [],
+      });
     });
 
     it('leaves a connection that was in the room already where it was', async () => {
@@ -117,13 +120,18 @@ describe('join', () => {
     const alice2 = await connect(world, callerOf('alice', 'a2'));
     await join(world.services, bob, { action: 'join', room: 'lobby' });
 
+    await world.settle();
+
     await join(world.services, alice1, { action: 'join', room: 'lobby' });
     await join(world.services, alice2, { action: 'join', room: 'lobby' });
+    await world.settle();
 
     expect(world.notifier.to('b1')).toEqual([
-      { type: 'presence', room: 'lobby', event: 'join', user: { userId: 'alice', name: 'alice' } },
+      { type: 'presence', room: 'lobby', joined: [{ userId: 'alice', name: 'alice' }], left: [] },
     ]);
+    // A frame never names its recipient's own user, so alice's connections get none.
     expect(world.notifier.to('a1')).toEqual([]);
+    expect(world.notifier.to('a2')).toEqual([]);
   });
 
   it('succeeds again without announcing when the room is already joined', async () => {
@@ -131,8 +139,10 @@ describe('join', () => {
     const alice = await connect(world, callerOf('alice', 'a1'));
     await join(world.services, bob, { action: 'join', room: 'lobby' });
     await join(world.services, alice, { action: 'join', room: 'lobby' });
+    await world.settle();
 
     const again = await join(world.services, alice, { action: 'join', room: 'lobby' });
+    await world.settle();
 
     expect(again).toMatchObject({ type: 'joined', room: 'lobby' });
     expect(world.notifier.to('b1')).toHaveLength(1);
@@ -202,14 +212,20 @@ describe('leave', () => {
     await join(world.services, bob, { action: 'join', room: 'lobby' });
     await join(world.services, alice, { action: 'join', room: 'lobby' });
 
+    await world.settle();
+    const before = world.notifier.posts.length;
+
     const reply = await leave(world.services, alice, { action: 'leave', id: 'l', room: 'lobby' });
+    // Announced by the presence function, not by the request.
+    expect(world.notifier.posts.length).toBe(before);
+    await world.settle();
 
     expect(reply).toEqual({ type: 'left', id: 'l', room: 'lobby' });
     expect(world.notifier.to('b1').at(-1)).toEqual({
       type: 'presence',
       room: 'lobby',
-      event: 'leave',
-      user: { userId: 'alice', name: 'alice' },
+      joined: [],
+      left: [{ userId: 'alice', name: 'alice' }],
     });
     expect(world.connections.records.get('a1')?.rooms.has('lobby')).toBe(false);
   });
@@ -221,9 +237,11 @@ describe('leave', () => {
     for (const caller of [bob, alice1, alice2]) {
       await join(world.services, caller, { action: 'join', room: 'lobby' });
     }
+    await world.settle();
     const before = world.notifier.posts.length;
 
     await leave(world.services, alice1, { action: 'leave', room: 'lobby' });
+    await world.settle();
 
     expect(world.notifier.posts.length).toBe(before);
   });

@@ -39,7 +39,7 @@ beforeEach(() => {
   world.services = { ...world.services, workers };
 });
 
-/** `count` users of one connection each in `room`; presence posts are cleared. */
+/** `count` users of one connection each in `room`; their arrivals are taken as announced. */
 async function roomOf(count: number, room = 'big'): Promise<Caller[]> {
   const callers: Caller[] = [];
   for (let index = 0; index < count; index++) {
@@ -48,6 +48,7 @@ async function roomOf(count: number, room = 'big'): Promise<Caller[]> {
     await join(world.services, caller, { action: 'join', room });
     callers.push(caller);
   }
+  world.rooms.changes.length = 0;
   world.notifier.posts.length = 0;
   workers.shares.length = 0;
   return callers;
@@ -90,7 +91,7 @@ describe('fan-out to large rooms through workers', () => {
     for (const caller of callers) expect(messagesTo(caller.connectionId)).toEqual([1, 2, 3]);
   });
 
-  it('prunes, with a presence leave, the gone connections a worker found', async () => {
+  it('hands the gone connections a worker found to pruning, which announces the leave', async () => {
     const callers = await roomOf(3 * CHUNK);
     const gone = callers[callers.length - 1] as Caller;
     world.notifier.gone.add(gone.connectionId);
@@ -98,11 +99,20 @@ describe('fan-out to large rooms through workers', () => {
     await send(world.services, callers[0] as Caller, { action: 'send', room: 'big', data: 1 });
 
     expect(workers.shares.flat()).toContain(gone.connectionId);
+    expect(world.pruneQueue.queued.map((each) => each.connectionId)).toEqual([gone.connectionId]);
+    await world.settle();
     expect(world.connections.records.has(gone.connectionId)).toBe(false);
-    const leaves = world.notifier
+    const presence = world.notifier
       .to(callers[0]?.connectionId ?? '')
-      .filter((frame) => frame.type === 'presence' && frame.event === 'leave');
-    expect(leaves).toHaveLength(1);
+      .filter((frame) => frame.type === 'presence');
+    expect(presence).toEqual([
+      {
+        type: 'presence',
+        room: 'big',
+        joined: [],
+        left: [{ userId: gone.identity.userId, name: gone.identity.name }],
+      },
+    ]);
   });
 
   it('posts a share itself when no worker would take it', async () => {
@@ -142,6 +152,7 @@ describe('fan-out to large rooms through workers', () => {
     await connect(world, newcomer);
 
     await join(world.services, newcomer, { action: 'join', room: 'big' });
+    await world.settle();
 
     expect(workers.shares).toHaveLength(1);
     // Presence goes to the others: 2 shares of CHUNK, one posted here, one by a worker.

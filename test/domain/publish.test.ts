@@ -75,19 +75,21 @@ describe('publish', () => {
       expect(world.notifier.posts).toEqual([]);
     });
 
-    it('prunes a member connection that is gone and announces its leave', async () => {
+    it('hands a member connection that is gone to pruning, which announces its leave', async () => {
       await room('lobby', callerOf('alice', 'a1'), callerOf('bob', 'b1'));
       world.notifier.gone.add('b1');
 
       const result = await publish(world.services, { room: 'lobby', data: 1, from: OPS });
 
       expect(result).toMatchObject({ delivered: 1 });
+      expect(world.pruneQueue.queued.map((gone) => gone.connectionId)).toEqual(['b1']);
+      await world.settle();
       expect(world.connections.records.has('b1')).toBe(false);
       expect(world.notifier.to('a1')).toContainEqual({
         type: 'presence',
         room: 'lobby',
-        event: 'leave',
-        user: { userId: 'bob', name: 'bob' },
+        joined: [],
+        left: [{ userId: 'bob', name: 'bob' }],
       });
     });
   });

@@ -46,13 +46,13 @@ describe('send', () => {
     ]);
   });
 
-  it('acks and delivers even when pruning a gone member fails, leaving it for later', async () => {
+  it('acks and delivers even when handing a gone member to pruning fails, leaving it for later', async () => {
     const alice = callerOf('alice', 'a1');
     const bob = callerOf('bob', 'b1');
     const carol = callerOf('carol', 'c1');
     await room(alice, bob, carol);
     world.notifier.gone.add('c1');
-    world.connections.failingRemoval.add('c1');
+    world.pruneQueue.failing = true;
 
     const ack = await send(world.services, alice, {
       action: 'send',
@@ -142,12 +142,14 @@ describe('send', () => {
     ).rejects.toMatchObject({ code: 'too_large' });
   });
 
-  it('delivers to every live member and prunes exactly the gone ones, announcing their leave', async () => {
+  it('delivers to every live member and hands exactly the gone ones to pruning, which announces their leave', async () => {
     const alice = callerOf('alice', 'a1');
     const bob = callerOf('bob', 'b1');
     const carol = callerOf('carol', 'c1');
     const dave = callerOf('dave', 'd1');
     await room(alice, bob, carol, dave);
+    await world.settle();
+    world.notifier.posts.length = 0;
     world.notifier.gone.add('b1');
     world.notifier.gone.add('d1');
 
@@ -156,15 +158,28 @@ describe('send', () => {
     const messages = (id: string) => world.notifier.to(id).filter((f) => f.type === 'message');
     expect(messages('a1')).toHaveLength(1);
     expect(messages('c1')).toHaveLength(1);
+    // The request removes nobody itself: it hands the gone ones over.
+    expect(world.connections.records.size).toBe(4);
+    expect(world.pruneQueue.queued.map((gone) => [gone.connectionId, gone.room])).toEqual([
+      ['b1', 'lobby'],
+      ['d1', 'lobby'],
+    ]);
+    await world.settle();
     expect([...world.connections.records.keys()].sort()).toEqual(['a1', 'c1']);
     const members = (await world.rooms.snapshot('lobby')).members.map((m) => m.userId).sort();
     expect(members).toEqual(['alice', 'carol']);
-    const leaves = world.notifier
-      .to('c1')
-      .filter((f) => f.type === 'presence' && f.event === 'leave')
-      .map((f) => f.type === 'presence' && f.user.userId)
-      .sort();
-    expect(leaves).toEqual(['bob', 'dave']);
+    const presence = world.notifier.to('c1').filter((f) => f.type === 'presence');
+    expect(presence).toEqual([
+      {
+        type: 'presence',
+        room: 'lobby',
+        joined: [],
+        left: [
+          { userId: 'bob', name: 'bob' },
+          { userId: 'dave', name: 'dave' },
+        ],
+      },
+    ]);
   });
 
   it('prunes a gone member that has made requests however recently it connected', async () => {
@@ -175,6 +190,7 @@ describe('send', () => {
     world.clock.now += 1_000;
 
     await send(world.services, alice, { action: 'send', room: 'lobby', data: 1 });
+    await world.settle();
 
     expect(world.connections.records.has('b1')).toBe(false);
   });

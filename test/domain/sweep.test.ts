@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CONNECT_GRACE_MS } from '../../lambdas/domain/fan-out.js';
+import { CONNECT_GRACE_MS } from '../../lambdas/domain/pruning.js';
 import { join } from '../../lambdas/domain/requests/join.js';
 import { PAGE_RESERVE_MS, sweep } from '../../lambdas/domain/sweep.js';
 import { callerOf, connect, fakeServices } from '../support/fakes.js';
@@ -40,14 +40,16 @@ describe('sweep', () => {
     expect(members.sort()).toEqual(['bob', 'dan']);
   });
 
-  it('announces a presence leave for a pruned user to the live members', async () => {
+  it('leaves a membership change behind for each pruned user, which the presence function announces', async () => {
     const { world } = await worldWith(['alice', 'a1'], ['bob', 'b1']);
+    world.rooms.changes.length = 0;
     world.notifier.gone.add('a1');
 
     await sweep(world.services, UNBOUNDED);
+    await world.settle();
 
     expect(world.notifier.to('b1')).toEqual([
-      { type: 'presence', room: 'lobby', event: 'leave', user: { userId: 'alice', name: 'alice' } },
+      { type: 'presence', room: 'lobby', joined: [], left: [{ userId: 'alice', name: 'alice' }] },
     ]);
   });
 

@@ -5,6 +5,7 @@ import {
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import {
   DeleteCommand,
   DynamoDBDocumentClient,
@@ -28,10 +29,12 @@ Object.assign(process.env, {
   AWS_SECRET_ACCESS_KEY: 'test',
   JWT_SECRET: SECRET,
   MAX_DATA_BYTES: '64',
+  PRUNE_FUNCTION_NAME: 'realtime-prune',
 });
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const api = mockClient(ApiGatewayManagementApiClient);
+const lambda = mockClient(LambdaClient);
 
 type Handler = (event: WebSocketEvent) => Promise<{ statusCode: number; body?: string }>;
 const routes: Record<string, Handler> = {};
@@ -49,6 +52,8 @@ beforeAll(async () => {
 beforeEach(() => {
   ddb.reset();
   api.reset();
+  lambda.reset();
+  lambda.on(InvokeCommand).resolves({ StatusCode: 202 });
   ddb.on(UpdateCommand).resolves({ Attributes: {} });
   ddb.on(QueryCommand).resolves({ Items: [] });
   api.on(PostToConnectionCommand).resolves({});
@@ -134,7 +139,7 @@ describe('malformed frames', () => {
 });
 
 describe('join route', () => {
-  it('admits, joins, announces to the others and replies with members and seq', async () => {
+  it('admits, joins and replies with members and seq, posting nothing (the stream announces)', async () => {
     admitted('alice', 'a1', ['lobby']);
     members(
       'lobby',
@@ -157,10 +162,7 @@ describe('join route', () => {
       ],
       seq: 4,
     });
-    expect(posted('b1')).toEqual([
-      { type: 'presence', room: 'lobby', event: 'join', user: { userId: 'alice', name: 'alice' } },
-    ]);
-    expect(posted('a1')).toEqual([]);
+    expect(api.calls()).toEqual([]);
     const admission = ddb.commandCalls(UpdateCommand, { Key: connKey('alice', 'a1') })[0]?.args[0]
       .input;
     expect(admission?.UpdateExpression).toContain('ADD #rooms :room');
@@ -177,7 +179,7 @@ describe('join route', () => {
 });
 
 describe('send route', () => {
-  it('delivers to every live member and deletes exactly the gone ones', async () => {
+  it('delivers to every live member and hands exactly the gone ones to the prune function', async () => {
     admitted('alice', 'a1', ['lobby']);
     ddb
       .on(UpdateCommand, { Key: { pk: 'room#lobby', sk: 'member' } })
@@ -204,12 +206,19 @@ describe('send route', () => {
     for (const live of ['a1', 'b1', 'd1']) {
       expect(posted(live)[0]).toMatchObject({ type: 'message', seq: 9, data: { t: 'hi' } });
     }
-    // Pruned in random order, so that concurrent senders spread over different ones.
-    const deleted = ddb.commandCalls(DeleteCommand).map((c) => c.args[0].input.Key);
-    expect(deleted).toHaveLength(2);
-    expect(deleted).toEqual(
-      expect.arrayContaining([connKey('carol', 'c1'), connKey('dave', 'd2')]),
-    );
+    // Deleted by the prune function, invoked asynchronously: never by the request.
+    expect(ddb.commandCalls(DeleteCommand)).toEqual([]);
+    const invocations = lambda.commandCalls(InvokeCommand).map((c) => c.args[0].input);
+    expect(invocations).toHaveLength(1);
+    expect(invocations[0]).toMatchObject({
+      FunctionName: 'realtime-prune',
+      InvocationType: 'Event',
+    });
+    const work = JSON.parse(String(invocations[0]?.Payload)) as { gone: unknown[] };
+    expect(work.gone).toEqual([
+      { userId: 'carol', name: 'carol', connectionId: 'c1', room: 'lobby' },
+      { userId: 'dave', name: 'dave', connectionId: 'd2', room: 'lobby' },
+    ]);
     const stored = ddb.commandCalls(PutCommand)[0]?.args[0].input.Item;
     expect(stored).toMatchObject({ pk: 'room#lobby', sk: 'msg#0000000000000009' });
   });
@@ -286,7 +295,7 @@ describe('send route', () => {
       Item: {
         pk: { S: 'user#alice' },
         expiresAt: { N: String(future()) },
-        tat: { N: String(Date.now() + 60_000) },
+        tat: { N: String((Date.now() + 60_000) * 1000) },
       },
     });
     ddb.on(UpdateCommand, { Key: connKey('alice', 'a1') }).rejects(failure);
@@ -332,7 +341,7 @@ describe('send route', () => {
 });
 
 describe('other routes', () => {
-  it('leave removes the membership and announces the last connection leaving', async () => {
+  it('leave removes the membership and posts nothing (the stream announces)', async () => {
     admitted('alice', 'a1', []);
     ddb
       .on(UpdateCommand, { Key: { pk: 'room#lobby', sk: 'member#alice' } })
@@ -342,9 +351,11 @@ describe('other routes', () => {
     const { frame } = await call('leave', { action: 'leave', id: 'l', room: 'lobby' });
 
     expect(frame).toEqual({ type: 'left', id: 'l', room: 'lobby' });
-    expect(posted('b1')).toEqual([
-      { type: 'presence', room: 'lobby', event: 'leave', user: { userId: 'alice', name: 'alice' } },
-    ]);
+    const removal = ddb.commandCalls(UpdateCommand, {
+      Key: { pk: 'room#lobby', sk: 'member#alice' },
+    });
+    expect(removal[0]?.args[0].input.UpdateExpression).toBe('DELETE conns :conn');
+    expect(api.calls()).toEqual([]);
   });
 
   it('typing reaches the other connections and replies nothing', async () => {

@@ -10,6 +10,7 @@ import { send } from '../../lambdas/domain/requests/send.js';
 import { handler as connectHandler } from '../../lambdas/handlers/connect.js';
 import { createDefaultHandler } from '../../lambdas/handlers/default.js';
 import { createMessageHandler } from '../../lambdas/handlers/message-handler.js';
+import { createPruneHandler } from '../../lambdas/handlers/prune.js';
 import { createSweepHandler } from '../../lambdas/handlers/sweep.js';
 import {
   ERROR_CODE_DIMENSION,
@@ -114,21 +115,23 @@ describe('metrics', () => {
     });
   });
 
-  it('count a gone connection pruned as pruned and closed', async () => {
+  it('count a gone connection as handed over by the send, and as pruned and closed by prune', async () => {
     await lobbyOf(['alice', 'a1'], ['bob', 'b1'], ['carol', 'c1']);
     world.notifier.gone.add('c1');
+    world.clock.now += 60_000;
 
     await createMessageHandler('send', send, counting())(sendTo('lobby'));
+    const sent = datapoints(output.metrics());
+    output.lines.length = 0;
+    const gone = world.pruneQueue.queued.splice(0);
+    await createPruneHandler(counting())({ gone });
 
-    const points = datapoints(output.metrics());
-    expect(points).toContainEqual(count(METRIC.gonePruned, 1));
-    expect(points).toContainEqual(count(METRIC.connectionsClosed, 1));
-    // The message and carol's leave, each to alice and bob.
-    expect(points).toContainEqual(count(METRIC.deliveries, 4));
-    expect(points.find((point) => point.name === METRIC.fanOutDuration)?.value).toEqual([
-      expect.any(Number),
-      expect.any(Number),
-    ]);
+    expect(sent).toContainEqual(count(METRIC.goneHandedOff, 1));
+    expect(sent).toContainEqual(count(METRIC.deliveries, 2));
+    expect(sent.map((point) => point.name)).not.toContain(METRIC.gonePruned);
+    const pruned = datapoints(output.metrics());
+    expect(pruned).toContainEqual(count(METRIC.gonePruned, 1));
+    expect(pruned).toContainEqual(count(METRIC.connectionsClosed, 1));
   });
 
   it('count a connection the sweeper finds gone as pruned and closed', async () => {

@@ -1,77 +1,134 @@
 import { describe, expect, it } from 'vitest';
 import { Meter, type MeterSnapshot } from '../../local/metering/meter.js';
 import { useLocalStack } from './support/local-stack-fixture.js';
-import { sleep, type TestClient } from './support/ws-client.js';
+import { eventually, type TestClient, WAIT_MS } from './support/ws-client.js';
 
 /**
- * The AWS calls each request path makes, counted on the local stack at the
- * boundaries AWS bills: DynamoDB requests by operation, management API
- * requests by method. A change that adds a call to a path fails here; one that
- * removes a call updates the expectation, on purpose.
+ * The AWS calls each request path makes, with the asynchronous work it
+ * causes (the `presence` function fed by the table's stream, the `prune`
+ * function), counted on the local stack at the boundaries AWS bills: DynamoDB
+ * requests by operation, management API requests by method, Lambda
+ * invocations by function. A change that adds a call to a path fails here;
+ * one that removes a call updates the expectation, on purpose.
  *
- * Requests are spaced past the rate limiter's interval (100 ms at 10 a
- * second), so each admission's first conditional write is the right guess and
- * no retry write is counted.
+ * The rate limit is set far above these requests' pace, so each admission's
+ * first conditional write is the right one and no retry write is counted.
  */
 describe('calls per request path, on dynalite', () => {
   const meter = new Meter();
-  const local = useLocalStack('dynalite', { meter });
+  const local = useLocalStack('dynalite', { meter, env: { RATE_LIMIT_PER_SECOND: '1000' } });
 
-  /** What `action` costs, with everything before it settled and nothing after it counted. */
+  /**
+   * What `action` costs, from a settled stack until `done` (the effect the
+   * action waits for) and then all the asynchronous work it caused.
+   */
   async function costOf(action: () => Promise<unknown>): Promise<Counts> {
-    await sleep(150);
+    await local.stack.streamsIdle();
     meter.reset();
     await action();
-    // Fan-out posts finish before the function returns; the function returns before its reply.
-    await sleep(100);
+    await local.stack.streamsIdle();
     return counts(meter.snapshot());
   }
 
+  /** Users of one connection each in `room`, their arrivals announced and their frames taken. */
   async function inRoom(room: string, ...users: string[]): Promise<TestClient[]> {
     const clients: TestClient[] = [];
-    for (const user of users) {
-      clients.push(await local.joined(user, room));
-      await sleep(150);
-    }
+    for (const user of users) clients.push(await local.joined(user, room));
+    await local.stack.streamsIdle();
+    for (const client of clients) await client.take(client.untaken().length, () => true);
     return clients;
   }
+
+  /** Waits until `functionName` has returned `count` times (its posts arrive before it returns). */
+  const returned = (functionName: string, count = 1) =>
+    eventually(
+      () => ((meter.snapshot().invocations[functionName]?.count ?? 0) >= count ? true : undefined),
+      WAIT_MS,
+      `${functionName} to return`,
+    );
 
   it('$connect: Query the user’s connections, Put the record', async () => {
     expect(await costOf(() => local.connect('cc-connect'))).toEqual({
       dynamo: { Query: 1, PutItem: 1 },
       management: {},
+      invocations: { AuthorizerHandler: 1, ConnectHandler: 1 },
     });
   });
 
-  it('join, the user’s first connection in a room of 2: one admission write, one membership write, one Query, a presence post per member', async () => {
-    await inRoom('cc-join', 'cc-join-a', 'cc-join-b');
+  it('join, the user’s first connection in a room of 2: the request writes twice and reads once, presence reads once and posts to each member', async () => {
+    const [alice, bob] = await inRoom('cc-join', 'cc-join-a', 'cc-join-b');
     const carol = await local.connect('cc-join-c');
 
-    expect(await costOf(() => carol.request({ action: 'join', room: 'cc-join' }))).toEqual({
-      dynamo: { UpdateItem: 2, Query: 1 },
+    const cost = await costOf(async () => {
+      await carol.request({ action: 'join', room: 'cc-join' });
+      await alice?.nextOfType('presence');
+      await bob?.nextOfType('presence');
+    });
+
+    expect(cost).toEqual({
+      // Request: admission, membership; snapshot. Presence: the members.
+      dynamo: { UpdateItem: 2, Query: 2 },
       management: { POST: 2 },
+      invocations: { JoinHandler: 1, PresenceHandler: 1 },
     });
   });
 
   it('send to a room of 3: admission, seq, message Put, one member Query, a post per member', async () => {
-    const [alice] = await inRoom('cc-send', 'cc-send-a', 'cc-send-b', 'cc-send-c');
+    const [alice, bob, carol] = await inRoom('cc-send', 'cc-send-a', 'cc-send-b', 'cc-send-c');
 
-    expect(
-      await costOf(() =>
-        (alice as TestClient).request({ action: 'send', room: 'cc-send', data: 1 }),
-      ),
-    ).toEqual({ dynamo: { UpdateItem: 2, PutItem: 1, Query: 1 }, management: { POST: 3 } });
+    const cost = await costOf(async () => {
+      await (alice as TestClient).request({ action: 'send', room: 'cc-send', data: 1 });
+      await bob?.nextOfType('message');
+      await carol?.nextOfType('message');
+    });
+
+    expect(cost).toEqual({
+      dynamo: { UpdateItem: 2, PutItem: 1, Query: 1 },
+      management: { POST: 3 },
+      invocations: { SendHandler: 1 },
+    });
+  });
+
+  it('send to a room of 3 where one member is gone: the send hands it to prune, which removes it, and presence tells the other', async () => {
+    const [alice, bob, carol] = await inRoom('cc-gone', 'cc-gone-a', 'cc-gone-b', 'cc-gone-c');
+    // Gone without a $disconnect, as after a lost network.
+    expect(local.stack.gateway.vanish(local.connectionIdOf(carol as TestClient))).toBe(true);
+
+    const cost = await costOf(async () => {
+      await (alice as TestClient).request({ action: 'send', room: 'cc-gone', data: 1 });
+      await bob?.nextOfType('presence');
+    });
+
+    expect(cost).toEqual({
+      // Send: admission, seq, message, members. Prune: the record, the membership.
+      // Presence: the members.
+      dynamo: { UpdateItem: 3, PutItem: 1, Query: 2, DeleteItem: 1 },
+      // Send: 3 posts (one answered 410). Presence: one to each of the two left.
+      management: { POST: 5 },
+      invocations: { SendHandler: 1, PruneHandler: 1, PresenceHandler: 1 },
+    });
   });
 
   it('typing in a room of 3: admission, one member Query, a post per other member', async () => {
-    const [alice] = await inRoom('cc-typing', 'cc-typing-a', 'cc-typing-b', 'cc-typing-c');
+    const [alice, bob, carol] = await inRoom(
+      'cc-typing',
+      'cc-typing-a',
+      'cc-typing-b',
+      'cc-typing-c',
+    );
 
-    expect(
-      await costOf(async () => {
-        (alice as TestClient).send({ action: 'typing', room: 'cc-typing' });
-        await sleep(300);
-      }),
-    ).toEqual({ dynamo: { UpdateItem: 1, Query: 1 }, management: { POST: 2 } });
+    const cost = await costOf(async () => {
+      (alice as TestClient).send({ action: 'typing', room: 'cc-typing' });
+      await bob?.nextOfType('typing');
+      await carol?.nextOfType('typing');
+      await returned('TypingHandler');
+    });
+
+    expect(cost).toEqual({
+      dynamo: { UpdateItem: 1, Query: 1 },
+      management: { POST: 2 },
+      invocations: { TypingHandler: 1 },
+    });
   });
 
   it('history: admission and one Query', async () => {
@@ -79,7 +136,11 @@ describe('calls per request path, on dynalite', () => {
 
     expect(
       await costOf(() => (alice as TestClient).request({ action: 'history', room: 'cc-history' })),
-    ).toEqual({ dynamo: { UpdateItem: 1, Query: 1 }, management: {} });
+    ).toEqual({
+      dynamo: { UpdateItem: 1, Query: 1 },
+      management: {},
+      invocations: { HistoryHandler: 1 },
+    });
   });
 
   it('ping: the admission write alone', async () => {
@@ -88,6 +149,7 @@ describe('calls per request path, on dynalite', () => {
     expect(await costOf(() => alice.request({ action: 'ping' }))).toEqual({
       dynamo: { UpdateItem: 1 },
       management: {},
+      invocations: { PingHandler: 1 },
     });
   });
 
@@ -98,34 +160,57 @@ describe('calls per request path, on dynalite', () => {
 
     expect(
       await costOf(() => alice.request({ action: 'direct', to: 'cc-direct-b', data: 1 })),
-    ).toEqual({ dynamo: { UpdateItem: 1, Query: 1 }, management: { POST: 2 } });
+    ).toEqual({
+      dynamo: { UpdateItem: 1, Query: 1 },
+      management: { POST: 2 },
+      invocations: { DirectHandler: 1 },
+    });
   });
 
-  it('leave, the user’s last connection in a room of 2: admission, membership write, one Query, one presence post', async () => {
-    const [alice] = await inRoom('cc-leave', 'cc-leave-a', 'cc-leave-b');
+  it('leave, the user’s last connection in a room of 2: admission and membership writes; presence reads once and posts once', async () => {
+    const [alice, bob] = await inRoom('cc-leave', 'cc-leave-a', 'cc-leave-b');
 
-    expect(
-      await costOf(() => (alice as TestClient).request({ action: 'leave', room: 'cc-leave' })),
-    ).toEqual({ dynamo: { UpdateItem: 2, Query: 1 }, management: { POST: 1 } });
+    const cost = await costOf(async () => {
+      await (alice as TestClient).request({ action: 'leave', room: 'cc-leave' });
+      await bob?.nextOfType('presence');
+    });
+
+    expect(cost).toEqual({
+      dynamo: { UpdateItem: 2, Query: 1 },
+      management: { POST: 1 },
+      invocations: { LeaveHandler: 1, PresenceHandler: 1 },
+    });
   });
 
-  it('$disconnect from one room of 2: Delete the record, membership write, one Query, one presence post', async () => {
-    const [alice] = await inRoom('cc-close', 'cc-close-a', 'cc-close-b');
+  it('$disconnect from one room of 2: Delete the record and the membership; presence reads once and posts once', async () => {
+    const [alice, bob] = await inRoom('cc-close', 'cc-close-a', 'cc-close-b');
 
-    expect(
-      await costOf(async () => {
-        await (alice as TestClient).close();
-        await sleep(300);
-      }),
-    ).toEqual({ dynamo: { DeleteItem: 1, UpdateItem: 1, Query: 1 }, management: { POST: 1 } });
+    const cost = await costOf(async () => {
+      await (alice as TestClient).close();
+      await bob?.nextOfType('presence');
+      await returned('DisconnectHandler');
+    });
+
+    expect(cost).toEqual({
+      dynamo: { DeleteItem: 1, UpdateItem: 1, Query: 1 },
+      management: { POST: 1 },
+      invocations: { DisconnectHandler: 1, PresenceHandler: 1 },
+    });
   });
 });
 
 interface Counts {
   readonly dynamo: Readonly<Record<string, number>>;
   readonly management: Readonly<Record<string, number>>;
+  readonly invocations: Readonly<Record<string, number>>;
 }
 
 function counts(snapshot: MeterSnapshot): Counts {
-  return { dynamo: snapshot.dynamoCalls, management: snapshot.managementCalls };
+  return {
+    dynamo: snapshot.dynamoCalls,
+    management: snapshot.managementCalls,
+    invocations: Object.fromEntries(
+      Object.entries(snapshot.invocations).map(([name, { count }]) => [name, count]),
+    ),
+  };
 }

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { synthesizeApp } from '../../lib/realtime-app.js';
 import { Meter } from '../../local/metering/meter.js';
 import { useLocalStack } from './support/local-stack-fixture.js';
-import { sleep, type TestClient } from './support/ws-client.js';
+import type { TestClient } from './support/ws-client.js';
 
 const NODE_MODULES = fileURLToPath(new URL('../../node_modules', import.meta.url));
 /** Three connections a share: a room of 10 is posted by the sender and three workers. */
@@ -38,13 +38,13 @@ describe('fan-out split across workers, on dynalite', () => {
     meter,
   });
 
-  /** Ten connections of five users in `room`, their joins' presence frames settled. */
+  /** Ten connections of five users in `room`, their joins' presence frames delivered and taken. */
   async function roomOfTen(room: string): Promise<TestClient[]> {
     const clients: TestClient[] = [];
     for (let index = 0; index < 10; index++) {
       clients.push(await local.joined(`${room}-u${index % 5}`, room));
     }
-    await sleep(300);
+    await local.settledPresence(...clients);
     return clients;
   }
 
@@ -60,7 +60,8 @@ describe('fan-out split across workers, on dynalite', () => {
       expect(await client.nextOfType('message')).toMatchObject({ seq: 1, data: 'to all' });
     }
     const isMessage = (frame: { type?: unknown }) => frame.type === 'message';
-    await Promise.all(clients.map((client) => client.expectNothing(300, isMessage)));
+    await local.settled();
+    await Promise.all(clients.map((client) => client.expectNothingReceived(isMessage)));
     expect(meter.snapshot().invocations.FanoutHandler?.count).toBe(3);
     expect(meter.snapshot().managementCalls).toEqual({ POST: 10 });
   });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { synthesizeApp } from '../../lib/realtime-app.js';
-import { useLocalStack } from './support/local-stack-fixture.js';
+import { useLocalStack, user } from './support/local-stack-fixture.js';
 import { eventually, type Frame, HandshakeRefusedError, sleep } from './support/ws-client.js';
 
 let counter = 0;
@@ -108,9 +108,10 @@ describe('limits set at synthesis, on dynalite', () => {
 
     it('stores nothing and reaches nobody for a rate-limited send', async () => {
       const room = fresh('limited');
+      const alice = fresh('alice');
       const observer = await local.joined(fresh('observer'), room);
-      const a1 = await local.joined(fresh('alice'), room);
-      await observer.nextOfType('presence');
+      const a1 = await local.joined(alice, room);
+      await observer.nextPresence({ joined: alice });
       // Long enough for the join's token to come back: the bucket is full again.
       await sleep(1_100);
       const replies = await Promise.all(
@@ -125,7 +126,8 @@ describe('limits set at synthesis, on dynalite', () => {
       expect(seqs).toEqual([1, 2]);
       const delivered = await observer.take(2, (frame) => frame.type === 'message');
       expect(delivered.map((frame) => frame.seq as number).sort((x, y) => x - y)).toEqual(seqs);
-      await observer.expectNothing();
+      await local.settled();
+      await observer.expectNothingReceived();
 
       await sleep(1_200);
       const stored = await observer.request({ action: 'history', room });
@@ -220,8 +222,14 @@ describe('limits set at synthesis, on dynalite', () => {
         members: expect.arrayContaining([expect.objectContaining({ userId: alice })]),
       });
       // The observer heard one join: the accepted one, not the refused one.
-      await observer.nextOfType('presence', { event: 'join' });
-      await observer.expectNothing(300);
+      expect(await observer.nextPresence({ joined: alice })).toEqual({
+        type: 'presence',
+        room: r3,
+        joined: [user(alice)],
+        left: [],
+      });
+      await local.settled();
+      await observer.expectNothingReceived();
     });
   });
 
@@ -249,8 +257,9 @@ describe('limits set at synthesis, on dynalite', () => {
       const room = fresh('data');
       const bob = fresh('bob');
       const observer = await local.joined(bob, room);
-      const a1 = await local.joined(fresh('alice'), room);
-      await observer.nextOfType('presence');
+      const alice = fresh('alice');
+      const a1 = await local.joined(alice, room);
+      await observer.nextPresence({ joined: alice });
       const over = 'x'.repeat(1_023);
       for (const request of [
         { action: 'send', room, data: over },
@@ -259,7 +268,8 @@ describe('limits set at synthesis, on dynalite', () => {
       ]) {
         expect((await a1.request(request)).code).toBe('too_large');
       }
-      await observer.expectNothing();
+      await local.settled();
+      await observer.expectNothingReceived();
       const stored = await observer.request({ action: 'history', room });
       expect(stored.messages).toEqual([]);
 

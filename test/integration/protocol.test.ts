@@ -94,16 +94,18 @@ describe.each(ENGINES)('the wire protocol over real sockets on %s', (engine) => 
       const a1 = await local.joined({ sub: fresh('alice'), name: 'Alice' }, room);
       const b1 = await local.connect({ sub: bob, name: 'Bob' });
       await b1.request({ action: 'join', room });
-      expect(await a1.nextOfType('presence')).toEqual({
+      expect(await a1.nextPresence({ joined: bob })).toEqual({
         type: 'presence',
         room,
-        event: 'join',
-        user: user(bob, 'Bob'),
+        joined: [user(bob, 'Bob')],
+        left: [],
       });
+      await local.settledPresence(b1);
 
       const b2 = await local.connect({ sub: bob, name: 'Bob' });
       expect((await b2.request({ action: 'join', room })).type).toBe('joined');
-      await Promise.all([a1.expectNothing(), b1.expectNothing(), b2.expectNothing()]);
+      await local.settled();
+      await Promise.all([a1, b1, b2].map((client) => client.expectNothingReceived()));
     });
 
     it('joins again a room already joined, replying again and announcing nothing', async () => {
@@ -111,12 +113,14 @@ describe.each(ENGINES)('the wire protocol over real sockets on %s', (engine) => 
       const bob = fresh('bob');
       const a1 = await local.joined(fresh('alice'), room);
       const b1 = await local.joined(bob, room);
-      await a1.nextOfType('presence', { event: 'join' });
+      await a1.nextPresence({ joined: bob });
+      await local.settledPresence(b1);
 
       const again = await b1.request({ action: 'join', room });
       expect(again.type).toBe('joined');
       expect(membersOf(again).map((member) => member.userId)).toContain(bob);
-      await Promise.all([a1.expectNothing(), b1.expectNothing()]);
+      await local.settled();
+      await Promise.all([a1.expectNothingReceived(), b1.expectNothingReceived()]);
     });
   });
 
@@ -127,25 +131,28 @@ describe.each(ENGINES)('the wire protocol over real sockets on %s', (engine) => 
       const a1 = await local.joined(fresh('alice'), room);
       const b1 = await local.joined({ sub: bob, name: 'Bob' }, room);
       const b2 = await local.joined({ sub: bob, name: 'Bob' }, room);
-      await a1.nextOfType('presence', { event: 'join' });
+      await a1.nextPresence({ joined: bob });
+      await local.settledPresence(b1, b2);
 
       expect(await b1.request({ action: 'leave', room })).toEqual({
         type: 'left',
         id: expect.any(String),
         room,
       });
-      await Promise.all([a1.expectNothing(), b2.expectNothing()]);
+      await local.settled();
+      await Promise.all([a1.expectNothingReceived(), b2.expectNothingReceived()]);
       // Its membership is gone: the connection may no longer send there.
       expectError(await b1.request({ action: 'send', room, data: 1 }), 'not_member');
 
       await b2.request({ action: 'leave', room });
-      expect(await a1.nextOfType('presence')).toEqual({
+      expect(await a1.nextPresence({ left: bob })).toEqual({
         type: 'presence',
         room,
-        event: 'leave',
-        user: user(bob, 'Bob'),
+        joined: [],
+        left: [user(bob, 'Bob')],
       });
-      await Promise.all([a1.expectNothing(), b1.expectNothing(), b2.expectNothing()]);
+      await local.settled();
+      await Promise.all([a1, b1, b2].map((client) => client.expectNothingReceived()));
     });
 
     it('leaves a room not joined successfully and announces nothing', async () => {
@@ -157,7 +164,8 @@ describe.each(ENGINES)('the wire protocol over real sockets on %s', (engine) => 
         id: expect.any(String),
         room,
       });
-      await Promise.all([a1.expectNothing(), stranger.expectNothing()]);
+      await local.settled();
+      await Promise.all([a1.expectNothingReceived(), stranger.expectNothingReceived()]);
     });
   });
 
@@ -167,10 +175,12 @@ describe.each(ENGINES)('the wire protocol over real sockets on %s', (engine) => 
       const alice = fresh('alice');
       const a1 = await local.joined({ sub: alice, name: 'Alice' }, room);
       const a2 = await local.joined({ sub: alice, name: 'Alice' }, room);
-      const b1 = await local.joined(fresh('bob'), room);
+      const bob = fresh('bob');
+      const b1 = await local.joined(bob, room);
       const outsider = await local.connect(fresh('carol'));
-      await a1.nextOfType('presence');
-      await a2.nextOfType('presence');
+      await a1.nextPresence({ joined: bob });
+      await a2.nextPresence({ joined: bob });
+      await local.settledPresence(b1);
 
       const before = Date.now();
       const acks: Frame[] = [];
@@ -198,19 +208,23 @@ describe.each(ENGINES)('the wire protocol over real sockets on %s', (engine) => 
           expect(message.ts).toBeLessThanOrEqual(after);
         }
       }
-      await Promise.all([a1, a2, b1, outsider].map((client) => client.expectNothing()));
+      await local.settled();
+      await Promise.all([a1, a2, b1, outsider].map((client) => client.expectNothingReceived()));
     });
 
     it('delivers a send without an id but sends no ack', async () => {
       const room = fresh('send');
+      const bob = fresh('bob');
       const a1 = await local.joined(fresh('alice'), room);
-      const b1 = await local.joined(fresh('bob'), room);
-      await a1.nextOfType('presence');
+      const b1 = await local.joined(bob, room);
+      await a1.nextPresence({ joined: bob });
+      await local.settledPresence(b1);
 
       a1.send({ action: 'send', room, data: 'quiet' });
       expect(await b1.nextOfType('message')).toMatchObject({ seq: 1, data: 'quiet' });
       expect(await a1.nextOfType('message')).toMatchObject({ seq: 1, data: 'quiet' });
-      await Promise.all([a1.expectNothing(), b1.expectNothing()]);
+      await local.settled();
+      await Promise.all([a1.expectNothingReceived(), b1.expectNothingReceived()]);
     });
 
     it('stores and delivers data exactly as sent: null, unicode, and nested deeper than 32 levels', async () => {
@@ -235,16 +249,19 @@ describe.each(ENGINES)('the wire protocol over real sockets on %s', (engine) => 
       const alice = fresh('alice');
       const a1 = await local.joined({ sub: alice, name: 'Alice' }, room);
       const a2 = await local.joined({ sub: alice, name: 'Alice' }, room);
-      const b1 = await local.joined(fresh('bob'), room);
+      const bob = fresh('bob');
+      const b1 = await local.joined(bob, room);
       const outsider = await local.connect(fresh('carol'));
-      await a1.nextOfType('presence');
-      await a2.nextOfType('presence');
+      await a1.nextPresence({ joined: bob });
+      await a2.nextPresence({ joined: bob });
+      await local.settledPresence(b1);
 
       a1.send({ action: 'typing', room, id: 'typing-1' });
       const expected = { type: 'typing', room, user: user(alice, 'Alice') };
       expect(await a2.nextOfType('typing')).toEqual(expected);
       expect(await b1.nextOfType('typing')).toEqual(expected);
-      await Promise.all([a1, a2, b1, outsider].map((client) => client.expectNothing()));
+      await local.settled();
+      await Promise.all([a1, a2, b1, outsider].map((client) => client.expectNothingReceived()));
 
       expect(await storedSeqs(a1, room)).toEqual([]);
       const late = await local.connect(fresh('dave'));
@@ -274,7 +291,8 @@ describe.each(ENGINES)('the wire protocol over real sockets on %s', (engine) => 
         });
         expect(frame.ts).toBeGreaterThanOrEqual(before);
       }
-      await Promise.all([a1, b1, b2, outsider].map((client) => client.expectNothing()));
+      await local.settled();
+      await Promise.all([a1, b1, b2, outsider].map((client) => client.expectNothingReceived()));
     });
 
     it("to oneself reaches all of one's own connections", async () => {
@@ -287,7 +305,8 @@ describe.each(ENGINES)('the wire protocol over real sockets on %s', (engine) => 
       });
       expect(await a1.nextOfType('direct')).toMatchObject({ from: user(alice), data: 'note' });
       expect(await a2.nextOfType('direct')).toMatchObject({ from: user(alice), data: 'note' });
-      await Promise.all([a1.expectNothing(), a2.expectNothing()]);
+      await local.settled();
+      await Promise.all([a1.expectNothingReceived(), a2.expectNothingReceived()]);
     });
 
     it('to a user with no open connection succeeds with delivered 0', async () => {
@@ -383,13 +402,13 @@ describe.each(ENGINES)('the wire protocol over real sockets on %s', (engine) => 
       const reader = fresh('reader');
       const writer = await local.joined(fresh('writer'), room);
       const before = await local.joined(reader, room);
-      await writer.nextOfType('presence', { event: 'join' });
+      await writer.nextPresence({ joined: reader });
       for (const text of ['a', 'b']) await writer.request({ action: 'send', room, data: text });
       const seen = await before.take(2, (frame) => frame.type === 'message');
       const lastSeen = (seen.at(-1) as Frame).seq as number;
       expect(lastSeen).toBe(2);
       await before.close();
-      await writer.nextOfType('presence', { event: 'leave' });
+      await writer.nextPresence({ left: reader });
 
       const missed = ['c', 'd', 'e', 'f'];
       for (const text of missed) await writer.request({ action: 'send', room, data: text });
@@ -409,7 +428,8 @@ describe.each(ENGINES)('the wire protocol over real sockets on %s', (engine) => 
         })),
       );
       expect(recovered.hasMore).toBe(false);
-      await after.expectNothing();
+      await local.settled();
+      await after.expectNothingReceived();
     });
   });
 
@@ -455,8 +475,10 @@ describe.each(ENGINES)('the wire protocol over real sockets on %s', (engine) => 
 
     it('answers token_expired to every request but auth once the token has expired, until auth renews it', async () => {
       const { client: a1, exp, sub: alice, room } = await expiring;
-      const observer = await local.joined(fresh('observer'), room);
-      await a1.nextOfType('presence', { event: 'join' });
+      const watcher = fresh('observer');
+      const observer = await local.joined(watcher, room);
+      await a1.nextPresence({ joined: watcher });
+      await local.settledPresence(observer);
       await eventually(() => (nowSeconds() > exp + 31 ? true : undefined), 10_000, 'expiry', 100);
 
       for (const request of [
@@ -480,8 +502,8 @@ describe.each(ENGINES)('the wire protocol over real sockets on %s', (engine) => 
       expectError(await a1.request({ action: 'auth', token: other }), 'forbidden');
       expectError(await a1.request({ action: 'auth', token: 'garbage' }), 'unauthorized');
       expectError(await a1.request({ action: 'ping' }), 'token_expired');
-      await observer.expectNothing();
-      await a1.expectNothing();
+      await local.settled();
+      await Promise.all([observer.expectNothingReceived(), a1.expectNothingReceived()]);
 
       const renewal = await local.token({ sub: alice });
       expect((await a1.request({ action: 'auth', token: renewal })).type).toBe('authed');
@@ -510,9 +532,11 @@ describe.each(ENGINES)('the wire protocol over real sockets on %s', (engine) => 
   describe('errors', () => {
     it('answers bad_request to a frame that is not JSON or not an object, echoing no id', async () => {
       const room = fresh('bad');
+      const bob = fresh('bob');
       const a1 = await local.joined(fresh('alice'), room);
-      const b1 = await local.joined(fresh('bob'), room);
-      await a1.nextOfType('presence');
+      const b1 = await local.joined(bob, room);
+      await a1.nextPresence({ joined: bob });
+      await local.settledPresence(b1);
       for (const text of [
         'not json',
         '{"action":"ping"',
@@ -531,7 +555,8 @@ describe.each(ENGINES)('the wire protocol over real sockets on %s', (engine) => 
           },
         );
       }
-      await Promise.all([a1.expectNothing(), b1.expectNothing()]);
+      await local.settled();
+      await Promise.all([a1.expectNothingReceived(), b1.expectNothingReceived()]);
     });
 
     it('answers bad_request to an invalid id, echoing none', async () => {
@@ -547,14 +572,16 @@ describe.each(ENGINES)('the wire protocol over real sockets on %s', (engine) => 
       // 64 characters is still an id.
       a1.send({ action: 'ping', id: 'y'.repeat(64) });
       expect(await a1.nextOfType('pong', { id: 'y'.repeat(64) })).toBeDefined();
-      await a1.expectNothing();
+      await a1.expectNothingReceived();
     });
 
     it('answers bad_request to an invalid field, storing nothing and reaching nobody', async () => {
       const room = fresh('bad');
+      const bob = fresh('bob');
       const a1 = await local.joined(fresh('alice'), room);
-      const b1 = await local.joined(fresh('bob'), room);
-      await a1.nextOfType('presence');
+      const b1 = await local.joined(bob, room);
+      await a1.nextPresence({ joined: bob });
+      await local.settledPresence(b1);
       const invalid: Frame[] = [
         { action: 'join', room: 'has space' },
         { action: 'join', room: '' },
@@ -591,16 +618,19 @@ describe.each(ENGINES)('the wire protocol over real sockets on %s', (engine) => 
       expect((await a1.request({ action: 'join', room: longest })).type).toBe('joined');
       expect((await a1.request({ action: 'history', room, limit: 100 })).type).toBe('history');
 
-      await Promise.all([a1.expectNothing(), b1.expectNothing()]);
+      await local.settled();
+      await Promise.all([a1.expectNothingReceived(), b1.expectNothingReceived()]);
       expect(await storedSeqs(b1, room)).toEqual([]);
       expect(await a1.request({ action: 'send', room, data: 'first' })).toMatchObject({ seq: 1 });
     });
 
     it('answers unknown_action to a missing, non-string, unknown or wrongly cased action', async () => {
       const room = fresh('unknown');
+      const bob = fresh('bob');
       const a1 = await local.joined(fresh('alice'), room);
-      const b1 = await local.joined(fresh('bob'), room);
-      await a1.nextOfType('presence');
+      const b1 = await local.joined(bob, room);
+      await a1.nextPresence({ joined: bob });
+      await local.settledPresence(b1);
       const frames: Frame[] = [
         { room },
         { action: 5, room },
@@ -622,7 +652,8 @@ describe.each(ENGINES)('the wire protocol over real sockets on %s', (engine) => 
           message: expect.any(String),
         });
       }
-      await Promise.all([a1.expectNothing(), b1.expectNothing()]);
+      await local.settled();
+      await Promise.all([a1.expectNothingReceived(), b1.expectNothingReceived()]);
       expect(await storedSeqs(b1, room)).toEqual([]);
     });
 
@@ -643,7 +674,8 @@ describe.each(ENGINES)('the wire protocol over real sockets on %s', (engine) => 
       const none = await local.connect({ sub: fresh('nobody'), rooms: '' });
       expectError(await none.request({ action: 'join', room: 'doc:plan' }), 'forbidden');
 
-      await Promise.all([observer.expectNothing(), docs.expectNothing(), none.expectNothing()]);
+      await local.settled();
+      await Promise.all([observer, docs, none].map((client) => client.expectNothingReceived()));
       const members = await observer.request({ action: 'join', room });
       expect(membersOf(members)).toEqual([user(watcher)]);
       expect(members.seq).toBe(0);
@@ -656,7 +688,8 @@ describe.each(ENGINES)('the wire protocol over real sockets on %s', (engine) => 
       expectError(await stranger.request({ action: 'send', room, data: 'psst' }), 'not_member');
       expectError(await stranger.request({ action: 'typing', room }), 'not_member');
       expectError(await stranger.request({ action: 'history', room }), 'not_member');
-      await Promise.all([member.expectNothing(), stranger.expectNothing()]);
+      await local.settled();
+      await Promise.all([member.expectNothingReceived(), stranger.expectNothingReceived()]);
       expect(await storedSeqs(member, room)).toEqual([]);
       expect(await member.request({ action: 'send', room, data: 'hi' })).toMatchObject({ seq: 1 });
     });
@@ -666,7 +699,8 @@ describe.each(ENGINES)('the wire protocol over real sockets on %s', (engine) => 
       const bob = fresh('bob');
       const a1 = await local.joined(fresh('alice'), room);
       const b1 = await local.joined(bob, room);
-      await a1.nextOfType('presence');
+      await a1.nextPresence({ joined: bob });
+      await local.settledPresence(b1);
       // A JSON string's serialization adds its two quotes.
       const exactly = 'x'.repeat(16_382);
       const over = 'x'.repeat(16_383);
@@ -674,7 +708,8 @@ describe.each(ENGINES)('the wire protocol over real sockets on %s', (engine) => 
       expectError(await a1.request({ action: 'send', room, data: over }), 'too_large');
       expectError(await a1.request({ action: 'send', room, data: overInBytes }), 'too_large');
       expectError(await a1.request({ action: 'direct', to: bob, data: over }), 'too_large');
-      await Promise.all([a1.expectNothing(), b1.expectNothing()]);
+      await local.settled();
+      await Promise.all([a1.expectNothingReceived(), b1.expectNothingReceived()]);
       expect(await storedSeqs(b1, room)).toEqual([]);
 
       expect(await a1.request({ action: 'send', room, data: exactly })).toMatchObject({ seq: 1 });
@@ -707,7 +742,7 @@ describe.each(ENGINES)('the wire protocol over real sockets on %s', (engine) => 
       // An invalid id does not hide an unknown action.
       restricted.send({ action: 'shout', id: 5 });
       expect(await restricted.next(isError('unknown_action'))).not.toHaveProperty('id');
-      await restricted.expectNothing();
+      await restricted.expectNothingReceived();
     });
   });
 
@@ -718,18 +753,20 @@ describe.each(ENGINES)('the wire protocol over real sockets on %s', (engine) => 
       const a1 = await local.joined(fresh('alice'), room);
       const b1 = await local.joined({ sub: bob, name: 'Bob' }, room);
       const b2 = await local.joined({ sub: bob, name: 'Bob' }, room);
-      await a1.nextOfType('presence', { event: 'join' });
+      await a1.nextPresence({ joined: bob });
 
       await b1.close();
-      await a1.expectNothing(500);
+      await local.settled();
+      await a1.expectNothingReceived();
       await b2.close();
-      expect(await a1.nextOfType('presence')).toEqual({
+      expect(await a1.nextPresence({ left: bob })).toEqual({
         type: 'presence',
         room,
-        event: 'leave',
-        user: user(bob, 'Bob'),
+        joined: [],
+        left: [user(bob, 'Bob')],
       });
-      await a1.expectNothing(300);
+      await local.settled();
+      await a1.expectNothingReceived();
       const members = await a1.request({ action: 'join', room });
       expect(membersOf(members).map((member) => member.userId)).not.toContain(bob);
     });
@@ -740,17 +777,18 @@ describe.each(ENGINES)('the wire protocol over real sockets on %s', (engine) => 
       const watchers = await Promise.all(rooms.map((room) => local.joined(fresh('alice'), room)));
       const b1 = await local.connect(bob);
       for (const room of rooms) await b1.request({ action: 'join', room });
-      for (const watcher of watchers) await watcher.nextOfType('presence', { event: 'join' });
+      for (const watcher of watchers) await watcher.nextPresence({ joined: bob });
       await b1.close();
       for (const [index, watcher] of watchers.entries()) {
-        expect(await watcher.nextOfType('presence', { event: 'leave' })).toEqual({
+        expect(await watcher.nextPresence({ left: bob })).toEqual({
           type: 'presence',
           room: rooms[index],
-          event: 'leave',
-          user: user(bob),
+          joined: [],
+          left: [user(bob)],
         });
       }
-      await Promise.all(watchers.map((watcher) => watcher.expectNothing()));
+      await local.settled();
+      await Promise.all(watchers.map((watcher) => watcher.expectNothingReceived()));
     });
   });
 });

@@ -15,24 +15,19 @@ import { type Item, scanTable } from './support/table-scan.js';
 /** Replays a run: `CHAOS_SEED=<seed> vitest run test/security/chaos.test.ts`. */
 const SEED = Number(process.env.CHAOS_SEED ?? 20_250_605);
 
-const USERS = 40;
-/**
- * Connections per user, under MAX_CONNECTIONS_PER_USER (10). Several per user
- * keep the presence joins (each user's first join reaches everyone in the
- * room: O(users × connections) posts) small enough for the run to stay short.
- */
-const CONNECTIONS_PER_USER = 5;
+/** The case users hit: one browser tab each, so every connection is a user of its own. */
+const USERS = 200;
+const CONNECTIONS_PER_USER = 1;
 const CONNECTIONS = USERS * CONNECTIONS_PER_USER;
-/** Users whose every connection vanishes: each is a presence leave to announce. */
-const USERS_KILLED = 8;
-/** Single connections of other users that vanish: no leave, the user stays. */
-const STRAYS_KILLED = 20;
-/** 60 of 200: 30% of the connections vanish without a close frame while messages flow. */
+/** 60 of 200: 30% of the users vanish without a close frame while messages flow. */
+const USERS_KILLED = 60;
+/** Single connections of users who keep another: none when each has one. */
+const STRAYS_KILLED = 0;
 const KILLED = USERS_KILLED * CONNECTIONS_PER_USER + STRAYS_KILLED;
-const MESSAGES = 30;
-/** Publishers take turns, so each sends a message every 300 ms: under RATE_LIMIT_PER_SECOND. */
-const PUBLISHERS = 3;
-const SEND_EVERY_MS = 100;
+const MESSAGES = 20;
+/** One publisher sending 5 a second: under RATE_LIMIT_PER_SECOND (10). */
+const PUBLISHERS = 1;
+const SEND_EVERY_MS = 200;
 /** The kills happen right before this message is sent. */
 const KILL_BEFORE_MESSAGE = 5;
 /** Joins in flight at once. */
@@ -42,7 +37,7 @@ const MAX_RESENDS = 3;
 /** Bound on one reply: more than a function's 15 s timeout, so a timeout shows as no reply. */
 const REPLY_MS = 20_000;
 /** Bound on the frames and the table settling once every send is answered. */
-const SETTLE_MS = 10_000;
+const SETTLE_MS = 15_000;
 
 /**
  * Faults on every request the functions make. A post fails for good only when
@@ -193,6 +188,25 @@ describe('chaos through the local stack, on dynalite', () => {
         });
       await settles(allDelivered, SETTLE_MS);
 
+      // Presence as each live page would show it: the joined reply's members,
+      // then every presence frame applied in the order received (PROTOCOL.md 4.1).
+      const liveUsers = [...new Set(live.map((member) => member.userId))].sort();
+      const viewOf = (member: Member) => {
+        const frames = member.client.frames.filter((frame) => frame.room === room);
+        const reply = frames.find((frame) => frame.type === 'joined');
+        const view = new Set(((reply?.members ?? []) as Frame[]).map((u) => String(u.userId)));
+        for (const frame of frames) {
+          if (frame.type !== 'presence') continue;
+          for (const u of frame.joined as Frame[]) view.add(String(u.userId));
+          for (const u of frame.left as Frame[]) view.delete(String(u.userId));
+        }
+        return [...view].sort();
+      };
+      const viewsTrue = () =>
+        live.every((member) => JSON.stringify(viewOf(member)) === JSON.stringify(liveUsers));
+      await settles(viewsTrue, SETTLE_MS);
+      await local.stack.streamsIdle();
+
       const tableName = local.stack.model.tables[0]?.logicalId ?? '';
       const liveIds = new Set(live.map((member) => member.connectionId));
       const killedIds = new Set([...killed].map((member) => member.connectionId));
@@ -236,17 +250,24 @@ describe('chaos through the local stack, on dynalite', () => {
           if (missed.has(Number(message.seq))) inHistory.add(Number(message.seq));
         }
       }
-      /** Leaves of `userId` each live connection received. */
+      /** Departures of `userId` each live connection received. */
       const leavesOf = (userId: string) =>
         live.map(
           (member) =>
             member.client.frames.filter(
               (frame) =>
                 frame.type === 'presence' &&
-                frame.event === 'leave' &&
-                (frame.user as Frame).userId === userId,
+                (frame.left as Frame[]).some((u) => u.userId === userId),
             ).length,
         );
+      const wrongViews = live.filter(
+        (member) => JSON.stringify(viewOf(member)) !== JSON.stringify(liveUsers),
+      );
+      const presenceFrames = live.reduce(
+        (sum, member) => sum + member.client.frames.filter((f) => f.type === 'presence').length,
+        0,
+      );
+      const timedOut = local.logs.filter((line) => /timed out/i.test(line));
       const announced = [...goneUsers].filter((userId) =>
         leavesOf(userId).every((count) => count === 1),
       );
@@ -275,6 +296,8 @@ describe('chaos through the local stack, on dynalite', () => {
           `  duplicates              ${duplicates}; frames of sends answered with an error ${[...ofFailedSends.values()].reduce((sum, n) => sum + n, 0)} (messages ${[...ofFailedSends.keys()].join(', ') || 'none'})`,
           `  pruned                  ${pruned} of ${killed.size} killed connections ($disconnect lost for ${faults.disconnectsLost})`,
           `  presence leaves         ${announced.length} of ${USERS_KILLED} gone users announced once to every live connection; ${stillPresentAnnounced.length} users still present announced`,
+          `  presence views          ${live.length - wrongViews.length} of ${live.length} live pages equal to the truth; ${presenceFrames} presence frames received (v1: ${(USERS * (USERS - 1)) / 2} for the joins alone)`,
+          `  timeouts                ${timedOut.length} invocations timed out`,
           `  retries                 ${dynamoRetries + postRetries}: DynamoDB ${faults.dynamoThrottled} throttled + ${faults.dynamoServerErrors} 5xx, management API ${faults.managementThrottled} 429 + ${faults.managementServerErrors} 5xx`,
           `  internal, re-sent       ${resent.join} joins, ${resent.send} sends`,
           `  duration                ${seconds(settledAt - started)}: connect and join ${seconds(joinedAt - started)}, send ${seconds(sentAt - joinedAt)}, settle ${seconds(settledAt - sentAt)}`,
@@ -299,6 +322,8 @@ describe('chaos through the local stack, on dynalite', () => {
         .soft(announced, 'gone users announced to every live connection once')
         .toEqual([...goneUsers]);
       expect.soft(stillPresentAnnounced, 'users announced gone who are not').toEqual([]);
+      expect.soft(wrongViews.length, 'live pages whose member list is not the truth').toBe(0);
+      expect.soft(timedOut, 'invocations that timed out').toEqual([]);
       expect(faults.disconnectsLost, '$disconnects lost').toBe(KILLED);
       expect(dynamoRetries * postRetries, 'faults of both kinds were injected').toBeGreaterThan(0);
     } finally {

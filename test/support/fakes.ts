@@ -6,17 +6,22 @@ import type {
   ConnectionKey,
   ConnectionStore,
   Delivery,
+  GoneConnection,
   Member,
   MessageStore,
   NewConnection,
   Notifier,
   OpenConnection,
+  PruneQueue,
   Removal,
   RoomStore,
   Services,
   TokenVerifier,
   VerifiedToken,
 } from '../../lambdas/domain/ports.js';
+import type { MembershipChange } from '../../lambdas/domain/presence.js';
+import { announcePresence } from '../../lambdas/domain/presence-announcer.js';
+import { pruneGone } from '../../lambdas/domain/pruning.js';
 import { DEFAULT_LIMITS, type Limits } from '../../lambdas/shared/config.js';
 import type { MessageFrame, ServerFrame, User } from '../../protocol/messages.js';
 
@@ -114,14 +119,21 @@ export class FakeConnections implements ConnectionStore {
   }
 }
 
-/** In-memory rooms and history; `pageSize` splits member listings into pages. */
+/**
+ * In-memory rooms and history; `pageSize` splits member listings into pages.
+ * `changes` records arrivals and departures as the table's stream shows them.
+ */
 export class FakeRooms implements RoomStore, MessageStore {
   readonly members = new Map<string, Map<string, { name: string; conns: Set<string> }>>();
+  readonly changes: MembershipChange[] = [];
+  private position = 0;
   readonly seqs = new Map<string, number>();
   readonly stored: Array<{ message: MessageFrame; expiresAt: number }> = [];
   pageSize = 1000;
   /** Operations that fail as DynamoDB would once its retries are spent: 'addConnection', 'snapshot'. */
   readonly failing = new Set<string>();
+  /** Rooms whose members cannot be read (the Query fails after its retries). */
+  readonly unreadable = new Set<string>();
 
   async addConnection(room: string, user: User, connectionId: string) {
     const users = this.members.get(room) ?? new Map();
@@ -133,6 +145,7 @@ export class FakeRooms implements RoomStore, MessageStore {
     entry.conns.add(connectionId);
     entry.name = user.name;
     users.set(user.userId, entry);
+    if (firstOfUser) this.changed(room, { userId: user.userId, name: user.name }, true);
     return { firstOfUser, alreadyIn };
   }
 
@@ -140,10 +153,18 @@ export class FakeRooms implements RoomStore, MessageStore {
     const entry = this.members.get(room)?.get(userId);
     if (entry === undefined || !entry.conns.has(connectionId)) return { lastOfUser: false };
     entry.conns.delete(connectionId);
-    return { lastOfUser: entry.conns.size === 0 };
+    const lastOfUser = entry.conns.size === 0;
+    if (lastOfUser) this.changed(room, { userId, name: entry.name }, false);
+    return { lastOfUser };
+  }
+
+  private changed(room: string, user: User, present: boolean): void {
+    this.position++;
+    this.changes.push({ room, user, present, position: String(this.position).padStart(8, '0') });
   }
 
   async *memberPages(room: string): AsyncIterable<readonly Member[]> {
+    if (this.unreadable.has(room)) throw new Error('Query failed after retries');
     const all = this.list(room);
     for (let i = 0; i < all.length; i += this.pageSize) yield all.slice(i, i + this.pageSize);
   }
@@ -206,6 +227,17 @@ export class FakeNotifier implements Notifier {
   }
 }
 
+/** Records the gone connections handed over; `failing` makes every hand-over reject. */
+export class FakePruneQueue implements PruneQueue {
+  readonly queued: GoneConnection[] = [];
+  failing = false;
+
+  async enqueue(gone: readonly GoneConnection[]): Promise<void> {
+    if (this.failing) throw new Error('Lambda refused the invocation');
+    this.queued.push(...gone);
+  }
+}
+
 /** Accepts `valid:<sub>:<exp>`; `broken` fails as an outage would; anything else is refused. */
 export class FakeVerifier implements TokenVerifier {
   async verify(token: string): Promise<VerifiedToken> {
@@ -225,16 +257,42 @@ export function fakeServices(limits: Partial<Limits> = {}) {
   const connections = new FakeConnections();
   const rooms = new FakeRooms();
   const notifier = new FakeNotifier();
+  const pruneQueue = new FakePruneQueue();
   const clock = { now: NOW };
   const services: Services = {
     connections,
     rooms,
     messages: rooms,
     notifier,
+    pruneQueue,
     limits: { ...DEFAULT_LIMITS, ...limits },
     clock: () => clock.now,
   };
-  return { services, connections, rooms, notifier, clock };
+  const world = {
+    /** Replaceable, e.g. to add workers; `settle` uses whatever is here. */
+    services,
+    connections,
+    rooms,
+    notifier,
+    pruneQueue,
+    clock,
+    /**
+     * Runs the asynchronous work as AWS would, until none is left: the
+     * `prune` function over what was handed over, the `presence` function
+     * over the membership changes (one batch per round).
+     */
+    async settle(): Promise<void> {
+      for (let round = 0; round < 100; round++) {
+        if (pruneQueue.queued.length === 0 && rooms.changes.length === 0) return;
+        const gone = pruneQueue.queued.splice(0);
+        if (gone.length > 0) await pruneGone(world.services, gone);
+        const changes = rooms.changes.splice(0);
+        if (changes.length > 0) await announcePresence(world.services, changes);
+      }
+      throw new Error('the asynchronous work did not settle in 100 rounds');
+    },
+  };
+  return world;
 }
 
 /** A caller whose token expires an hour after NOW unless told otherwise. */

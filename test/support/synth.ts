@@ -207,13 +207,11 @@ export function renderIntrinsic(value: unknown): string {
  * restated from the design rather than read from the stack.
  */
 export const POSTING_HANDLERS: readonly string[] = [
-  'disconnect',
-  'join',
-  'leave',
   'send',
   'typing',
   'direct',
   'sweep',
   'fanout',
   'publish',
+  'presence',
 ];

@@ -2,12 +2,17 @@ import type { User } from '../../../protocol/messages.js';
 import { roomAllowed } from '../../auth/room-access.js';
 import { admit, requireRoomAllowed } from '../admission.js';
 import { type Caller, keyOf } from '../caller.js';
-import { broadcast } from '../fan-out.js';
 import { userOf } from '../identity.js';
 import type { Services } from '../ports.js';
 import { type RequestHandler, withId } from './request-handler.js';
 
-/** `join`: joins a room; announces the user when this is its first connection there. */
+/**
+ * `join`: joins a room and answers its members. When this is the user's first
+ * connection there, the membership record's change is announced to the others
+ * from the table's stream (the `presence` function), coalesced with the
+ * room's other arrivals: filling a room costs a frame per member per window,
+ * not one per pair of members.
+ */
 export const join: RequestHandler<'join'> = async (services, caller, request) => {
   const { room } = request;
   const allowed = roomAllowed(caller.identity.rooms, room);
@@ -28,16 +33,8 @@ export const join: RequestHandler<'join'> = async (services, caller, request) =>
     snapshot = await services.rooms.snapshot(room);
   } catch (error) {
     // The client is answered `internal` and treats the room as not joined.
-    if (added?.alreadyIn !== true) await undoJoin(services, caller, room, user, added);
+    if (added?.alreadyIn !== true) await undoJoin(services, caller, room, user);
     throw error;
-  }
-  if (added.firstOfUser) {
-    await broadcast(
-      services,
-      room,
-      { type: 'presence', room, event: 'join', user },
-      { except: caller.connectionId, members: snapshot.members },
-    );
   }
   return withId(request.id, {
     type: 'joined' as const,
@@ -59,20 +56,12 @@ async function undoJoin(
   caller: Caller,
   room: string,
   user: User,
-  added: { firstOfUser: boolean } | undefined,
 ): Promise<void> {
   try {
-    const { lastOfUser } = await services.rooms.removeConnection(
-      room,
-      user.userId,
-      caller.connectionId,
-    );
+    // Whatever arrival the add made visible, its removal is a departure on the
+    // stream: the others hear both, or (within one window) neither.
+    await services.rooms.removeConnection(room, user.userId, caller.connectionId);
     await services.connections.forgetRoom(keyOf(caller), room);
-    // Announced as joined earlier through this connection (a join whose own
-    // add failed cannot tell): the others must hear that the user has gone.
-    if (lastOfUser && added === undefined) {
-      await broadcast(services, room, { type: 'presence', room, event: 'leave', user });
-    }
   } catch {
     // The original error is the one to report.
   }

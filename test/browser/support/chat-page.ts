@@ -89,6 +89,17 @@ export class ChatPage {
     return this.page.locator('[data-testid="member"] .member-name').allTextContents();
   }
 
+  /** Texts of the notices in the conversation ("Bob joined", "Carol and Dan left"), in order. */
+  notices(): Promise<string[]> {
+    return this.page.locator('[data-testid="notice"]').allTextContents();
+  }
+
+  /** Leaves the room with the page's Leave button, waiting until the join form is back. */
+  async leave(): Promise<void> {
+    await this.page.getByTestId('leave').click();
+    await this.page.getByTestId('join-form').waitFor();
+  }
+
   /** The typing line, or '' while it is hidden. */
   async typing(): Promise<string> {
     const line = this.page.getByTestId('typing');

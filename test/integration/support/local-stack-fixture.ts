@@ -1,10 +1,19 @@
 import { afterAll, afterEach, beforeAll, inject } from 'vitest';
+import WebSocket from 'ws';
 import { type EngineName, javaVersion, MIN_JAVA_VERSION } from '../../../local/dynamo/engine.js';
 import type { FaultOptions } from '../../../local/faults/fault-injector.js';
 import type { GatewayLimits } from '../../../local/gateway/websocket-gateway.js';
 import { type LocalStack, startLocalStack } from '../../../local/local-stack.js';
 import type { Meter } from '../../../local/metering/meter.js';
-import { type Frame, HandshakeRefusedError, type OpenOptions, TestClient } from './ws-client.js';
+import {
+  eventually,
+  type Frame,
+  HandshakeRefusedError,
+  type OpenOptions,
+  TestClient,
+  WAIT_MS,
+  within,
+} from './ws-client.js';
 
 /** What a test asks of `/dev/token`. */
 export interface DevTokenRequest {
@@ -33,6 +42,18 @@ export interface StackFixture {
   refusal(token: string | undefined, options?: OpenOptions): Promise<number>;
   /** The gateway's connection id of an open client. */
   connectionIdOf(client: TestClient): string;
+  /**
+   * Resolves, within a bound, once the work set off so far has finished: the
+   * `$disconnect` of every client closed, then the stream records and
+   * asynchronous invocations (presence, pruning) and what they set off.
+   */
+  settled(): Promise<void>;
+  /**
+   * A clean slate for `clients`: {@link StackFixture.settled}, then every
+   * presence frame they received marked as taken. Frames are coalesced, so a
+   * connection that joined just before another may or may not hear of it.
+   */
+  settledPresence(...clients: TestClient[]): Promise<void>;
 }
 
 export interface StackFixtureOptions {
@@ -126,6 +147,13 @@ export function useLocalStack(engine: EngineName, options: StackFixtureOptions =
       }
       throw new Error('the upgrade was accepted');
     },
+    async settled() {
+      await within(settle(fixture.stack, clients), WAIT_MS, 'the local stack to settle');
+    },
+    async settledPresence(...settling) {
+      await fixture.settled();
+      await Promise.all(settling.map((client) => client.takePendingPresence()));
+    },
     connectionIdOf(client) {
       for (const [id, connection] of fixture.stack.gateway.connections) {
         if (connection.source.userAgent === client.tag) return id;
@@ -134,6 +162,42 @@ export function useLocalStack(engine: EngineName, options: StackFixtureOptions =
     },
   };
   return fixture;
+}
+
+/** The gateway's `$disconnect` invocations in flight (private: no accessor exists). */
+function disconnectsOf(stack: LocalStack): ReadonlySet<Promise<unknown>> {
+  const disconnects = (stack.gateway as unknown as { disconnects?: Set<Promise<unknown>> })
+    .disconnects;
+  if (disconnects === undefined) throw new Error('the gateway no longer keeps its disconnects');
+  return disconnects;
+}
+
+/** See {@link StackFixture.settled}. */
+async function settle(stack: LocalStack, clients: ReadonlySet<TestClient>): Promise<void> {
+  // A client may see its socket closed before the gateway's 'close' listener
+  // has run, which is where the gateway forgets the connection and invokes `$disconnect`.
+  const closing = () => {
+    const closed = new Set(
+      [...clients]
+        .filter((client) => client.socket.readyState !== WebSocket.OPEN)
+        .map((c) => c.tag),
+    );
+    return [...stack.gateway.connections.values()].some((connection) =>
+      closed.has(connection.source.userAgent ?? ''),
+    );
+  };
+  await eventually(
+    () => (closing() ? undefined : true),
+    WAIT_MS,
+    'closed sockets to reach the gateway',
+    10,
+  );
+  // Asynchronous work may close a connection (a DELETE), whose `$disconnect` writes again.
+  for (;;) {
+    await Promise.allSettled([...disconnectsOf(stack)]);
+    await stack.streamsIdle();
+    if (disconnectsOf(stack).size === 0) return;
+  }
 }
 
 /** A user as frames show it. */

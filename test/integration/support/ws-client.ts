@@ -171,6 +171,53 @@ export class TestClient {
     );
   }
 
+  /**
+   * The next `presence` frame not yet taken whose `joined` lists user `joined`
+   * and whose `left` lists user `left` (each when given), wherever the frame
+   * puts other users: frames are coalesced, so one may carry other changes too.
+   */
+  nextPresence(change: PresenceChange, timeoutMs = WAIT_MS): Promise<Frame> {
+    return this.next(
+      isPresence(change),
+      timeoutMs,
+      `presence frame with ${JSON.stringify(change)}`,
+    );
+  }
+
+  /**
+   * Marks every `presence` frame received so far as taken, once the frames
+   * the server sent before this call have arrived; resolves those frames.
+   */
+  async takePendingPresence(): Promise<Frame[]> {
+    await this.flush();
+    const pending = this.untaken().filter((frame) => frame.type === 'presence');
+    for (const frame of pending) this.taken.add(frame);
+    return pending;
+  }
+
+  /**
+   * Resolves once every frame the server sent before this call has arrived:
+   * a WebSocket ping's pong follows them on the same socket. Control frames
+   * reach no route, so this costs no request against the rate limit.
+   */
+  async flush(timeoutMs = WAIT_MS): Promise<void> {
+    if (this.socket.readyState !== WebSocket.OPEN) return;
+    const pong = new Promise<void>((resolve) => this.socket.once('pong', () => resolve()));
+    this.socket.ping();
+    await within(pong, timeoutMs, `${this.tag}'s pong`);
+  }
+
+  /**
+   * Asserts, without waiting for anything to happen, that no frame nobody took
+   * has arrived (matching `predicate`, when given), once the frames the
+   * server sent before this call have arrived. Call it after the work that
+   * could send one has finished (the stack fixture's `settled`).
+   */
+  async expectNothingReceived(predicate: (frame: Frame) => boolean = () => true): Promise<void> {
+    await this.flush();
+    expect(this.untaken().filter(predicate), `${this.tag} received unexpected frames`).toEqual([]);
+  }
+
   /** Takes `count` matching frames, in order of arrival. */
   async take(count: number, predicate: (frame: Frame) => boolean, timeoutMs = WAIT_MS) {
     const frames: Frame[] = [];
@@ -224,6 +271,23 @@ export class TestClient {
       waiter.resolve(frame);
     }
   }
+}
+
+/** Users a `presence` frame must name: in `joined`, in `left`. */
+export interface PresenceChange {
+  readonly joined?: string;
+  readonly left?: string;
+}
+
+/** Whether a frame is a `presence` frame naming the users of `change` in their lists. */
+export function isPresence(change: PresenceChange = {}): (frame: Frame) => boolean {
+  const lists = (userId: string | undefined, list: unknown) =>
+    userId === undefined ||
+    (Array.isArray(list) && list.some((member: Frame) => member.userId === userId));
+  return (frame) =>
+    frame.type === 'presence' &&
+    lists(change.joined, frame.joined) &&
+    lists(change.left, frame.left);
 }
 
 /** Resolves after `ms`. */

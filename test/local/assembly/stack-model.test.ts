@@ -114,3 +114,17 @@ describe('readStackModel on the synthesized app', () => {
     expect(model.secrets).toHaveLength(1);
   });
 });
+
+describe('readStackModel on the synthesized app’s table stream', () => {
+  it('reads each event source mapping as reading its table’s stream, to one of the functions', () => {
+    expect(model.eventSourceMappings.length).toBeGreaterThan(0);
+    for (const mapping of model.eventSourceMappings) {
+      const table = model.tables.find((candidate) => candidate.logicalId === mapping.tableId);
+      expect(table?.streamViewType, mapping.logicalId).toBeDefined();
+      expect(mapping.eventSourceArn).toBe(
+        model.resolution.attributes[`${mapping.tableId}.StreamArn`],
+      );
+      expect(model.functions.has(mapping.functionId), mapping.logicalId).toBe(true);
+    }
+  });
+});

@@ -2,7 +2,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_ASYNC_INVOKE } from '../../../local/assembly/event-sources.js';
 import type { Invocation } from '../../../local/gateway/invoker.js';
+import { AsyncInvocations } from '../../../local/lambda/async-invocations.js';
 import {
   functionIdResolver,
   handleInvokeRequest,
@@ -30,9 +32,24 @@ async function invoke(functionId: string, event: unknown): Promise<Invocation> {
 }
 
 beforeAll(async () => {
+  const log = (line: string) => logged.push(line);
+  const queue = new AsyncInvocations({
+    invoke,
+    functionOf: (functionId) => {
+      const fn = FUNCTIONS.get(functionId);
+      return fn && { name: fn.name, arn: functionId, asyncInvoke: DEFAULT_ASYNC_INVOKE };
+    },
+    log,
+    retryDelaysMs: [5, 10],
+  });
   server = createServer((request, response) => {
     void handleInvokeRequest(
-      { functionIdOf: functionIdResolver(FUNCTIONS), invoke, log: (line) => logged.push(line) },
+      {
+        functionIdOf: functionIdResolver(FUNCTIONS),
+        invoke,
+        queueEvent: (functionId, event) => queue.enqueue(functionId, event),
+        log,
+      },
       request,
       response,
     ).then((handled) => {
@@ -144,14 +161,23 @@ describe('the local Lambda Invoke API', () => {
       .toEqual([{ functionId: 'EchoHandlerAB12', event: { n: 2 } }]);
   });
 
-  it('logs an Event invocation that failed, since nobody waits for it', async () => {
+  it('retries a failed Event invocation twice, logging each failure, since nobody waits for it', async () => {
     await client.send(
       new InvokeCommand({ FunctionName: 'FailHandler', InvocationType: 'Event', Payload: '{}' }),
     );
 
     await expect
       .poll(() => logged, { timeout: 2_000 })
-      .toEqual(['FailHandler (Event) failed: broken']);
+      .toEqual([
+        'FailHandler (Event) failed: broken; retry 1 of 2 in 5 ms',
+        'FailHandler (Event) failed: broken; retry 2 of 2 in 10 ms',
+        'FailHandler (Event) failed: broken; discarded the event after 3 attempts',
+      ]);
+    expect(invoked.map((call) => call.functionId)).toEqual([
+      'FailHandlerCD34',
+      'FailHandlerCD34',
+      'FailHandlerCD34',
+    ]);
   });
 
   it('answers DryRun with 204 without running the function', async () => {

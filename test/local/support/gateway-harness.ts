@@ -136,7 +136,9 @@ export class GatewayHarness {
       functions: new Map(),
       tables: [],
       schedules: [],
+      eventSourceMappings: [],
       secrets: [],
+      notices: [],
       resolution: { refs: {}, attributes: {} },
     };
     this.gateway = new WebSocketGateway({

@@ -14,9 +14,10 @@ export function httpRequest(
   url: string,
   body?: string | Buffer,
   ms = 5000,
+  headers: Readonly<Record<string, string>> = {},
 ): Promise<HttpAnswer> {
   const answer = new Promise<HttpAnswer>((resolve, reject) => {
-    const outgoing = request(url, { method, agent: false }, (response) => {
+    const outgoing = request(url, { method, agent: false, headers }, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('end', () =>
