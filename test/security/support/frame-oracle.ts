@@ -346,8 +346,8 @@ export class FrameOracle {
         expect(received).toEqual({
           type: 'presence',
           room: expect.stringMatching(ROOM_PATTERN),
-          event: expect.stringMatching(/^(?:join|leave)$/),
-          user: user(received.user),
+          joined: ((received.joined ?? []) as unknown[]).map(user),
+          left: ((received.left ?? []) as unknown[]).map(user),
         });
         break;
       case 'typing':

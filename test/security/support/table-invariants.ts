@@ -13,6 +13,10 @@ const CONNECTION_ATTRIBUTES = [
   'connectedAt',
   'expiresAt',
   'tat',
+  // The rate limiter's latest admitted arrival, its lead and the lateness it forgives.
+  'arr',
+  'lead',
+  'lag',
   'rooms',
   'renewedExp',
   'sweepShard',
