@@ -17,6 +17,7 @@ import type {
   OpenConnection,
   Removal,
 } from '../domain/ports.js';
+import { setBounded } from '../shared/bounded-map.js';
 import { isConditionFailure } from './dynamo-errors.js';
 import {
   CONNECTION_SK_PREFIX,
@@ -431,11 +432,12 @@ export class DynamoConnectionStore implements ConnectionStore {
 
   private remember(connectionId: string, item: ConnectionItem): void {
     if (item.tat === undefined) return;
-    if (this.hints.size >= HINT_CAPACITY && !this.hints.has(connectionId)) {
-      const oldest = this.hints.keys().next();
-      if (!oldest.done) this.hints.delete(oldest.value);
-    }
-    this.hints.set(connectionId, { tat: item.tat, arr: item.arr, lag: item.lag });
+    setBounded(
+      this.hints,
+      connectionId,
+      { tat: item.tat, arr: item.arr, lag: item.lag },
+      HINT_CAPACITY,
+    );
   }
 }
 

@@ -65,15 +65,12 @@ export class DynamoRoomStore implements RoomStore {
         }),
       );
     }
-    return {
-      firstOfUser: stale || (old?.conns?.size ?? 0) === 0,
-      alreadyIn: !stale && (old?.conns?.has(connectionId) ?? false),
-    };
+    return { alreadyIn: !stale && (old?.conns?.has(connectionId) ?? false) };
   }
 
-  async removeConnection(room: string, userId: string, connectionId: string) {
+  async removeConnection(room: string, userId: string, connectionId: string): Promise<void> {
     try {
-      const result = await this.client.send(
+      await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: roomPk(room), sk: memberSk(userId) },
@@ -81,14 +78,10 @@ export class DynamoRoomStore implements RoomStore {
           // Without it, DELETE on a missing record would create an empty one.
           ConditionExpression: 'attribute_exists(pk)',
           ExpressionAttributeValues: { ':conn': new Set([connectionId]) },
-          ReturnValues: 'UPDATED_OLD',
         }),
       );
-      const old = (result.Attributes as MemberItem | undefined)?.conns;
-      return { lastOfUser: old !== undefined && old.size === 1 && old.has(connectionId) };
     } catch (error) {
-      if (isConditionFailure(error)) return { lastOfUser: false };
-      throw error;
+      if (!isConditionFailure(error)) throw error;
     }
   }
 

@@ -2,6 +2,7 @@ import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import type { GoneConnection, PruneQueue } from '../domain/ports.js';
 import type { PruneWork } from '../domain/prune-work.js';
 import { PRUNES_PER_INVOCATION } from '../domain/pruning.js';
+import { setBounded } from '../shared/bounded-map.js';
 
 /** How long an instance remembers a connection it handed over, not to hand it over again. */
 const REMEMBER_MS = 60_000;
@@ -48,18 +49,11 @@ export class LambdaPruneQueue implements PruneQueue {
             Payload: JSON.stringify(work),
           }),
         );
-        for (const connection of lot) this.remember(keyOf(connection), now);
+        for (const connection of lot) {
+          setBounded(this.handedOver, keyOf(connection), now, REMEMBERED_CAPACITY);
+        }
       }),
     );
-  }
-
-  private remember(key: string, at: number): void {
-    this.handedOver.delete(key);
-    if (this.handedOver.size >= REMEMBERED_CAPACITY) {
-      const oldest = this.handedOver.keys().next();
-      if (!oldest.done) this.handedOver.delete(oldest.value);
-    }
-    this.handedOver.set(key, at);
   }
 }
 

@@ -12,11 +12,15 @@ export async function handOffGone(
   gone: readonly GoneConnection[],
 ): Promise<void> {
   if (gone.length === 0) return;
-  try {
-    if (services.pruneQueue === undefined) throw new Error('this function has no prune queue');
-    await services.pruneQueue.enqueue(gone);
-    services.metrics?.count(METRIC.goneHandedOff, gone.length);
-  } catch {
-    services.metrics?.count(METRIC.goneHandOffFailures, gone.length);
-  }
+  // A function without a queue is not granted the prune function: counted as not handed over.
+  const handedOver =
+    services.pruneQueue !== undefined &&
+    (await services.pruneQueue.enqueue(gone).then(
+      () => true,
+      () => false,
+    ));
+  services.metrics?.count(
+    handedOver ? METRIC.goneHandedOff : METRIC.goneHandOffFailures,
+    gone.length,
+  );
 }

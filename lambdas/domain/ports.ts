@@ -98,20 +98,16 @@ export interface Member extends User {
 /** Room membership, one record per user and room. */
 export interface RoomStore {
   /**
-   * Adds a connection; `firstOfUser` is true when the user had no connection in
-   * the room, `alreadyIn` when this connection was in it already.
+   * Adds a connection; `alreadyIn` is true when this connection was in the
+   * room already. A user's first connection in a room is an arrival on the
+   * table's stream, announced by the `presence` function.
    */
-  addConnection(
-    room: string,
-    user: User,
-    connectionId: string,
-  ): Promise<{ firstOfUser: boolean; alreadyIn: boolean }>;
-  /** Removes a connection; `lastOfUser` is true when it was the user's last one in the room. */
-  removeConnection(
-    room: string,
-    userId: string,
-    connectionId: string,
-  ): Promise<{ lastOfUser: boolean }>;
+  addConnection(room: string, user: User, connectionId: string): Promise<{ alreadyIn: boolean }>;
+  /**
+   * Removes a connection, tolerating a record already gone. A user's last
+   * connection leaving is a departure on the table's stream.
+   */
+  removeConnection(room: string, userId: string, connectionId: string): Promise<void>;
   /** The room's members, page by page (strongly consistent). */
   memberPages(room: string): AsyncIterable<readonly Member[]>;
   /** Every member and the room's latest sequence number, read together. */

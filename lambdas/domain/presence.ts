@@ -87,6 +87,8 @@ export function presencePayloads(presence: RoomPresence, recipient?: string): st
   return payloads;
 }
 
+const encoder = new TextEncoder();
+
 function byteLength(value: unknown): number {
-  return new TextEncoder().encode(stringifyJson(value)).length;
+  return encoder.encode(stringifyJson(value)).length;
 }

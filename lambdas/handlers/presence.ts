@@ -3,6 +3,7 @@ import { membershipChanges } from '../adapters/membership-stream.js';
 import { PowertoolsLog } from '../adapters/powertools-log.js';
 import type { Services } from '../domain/ports.js';
 import { announcePresence } from '../domain/presence-announcer.js';
+import { setBounded } from '../shared/bounded-map.js';
 import { createNotifier, createServices } from './clients.js';
 import { type HandlerContext, runInvocation, type Telemetry } from './invocation.js';
 
@@ -25,12 +26,14 @@ export function createPresenceHandler(
   log: PowertoolsLog = new PowertoolsLog(),
 ) {
   const telemetry: Telemetry = { log, metrics: services.metrics };
-  const announced = new Set<string>();
+  const announced = new Map<string, true>();
   return (event: DynamoDBStreamEvent, context?: HandlerContext): Promise<DynamoDBBatchResponse> =>
     runInvocation(telemetry, { route: 'presence' }, context, async () => {
       const changes = membershipChanges(event).filter((change) => !announced.has(change.position));
       const report = await announcePresence(services, changes);
-      for (const position of report.announcedPositions) remember(announced, position);
+      for (const position of report.announcedPositions) {
+        setBounded(announced, position, true, ANNOUNCED_CAPACITY);
+      }
       if (report.failedFrom.length > 0) {
         log.warn('presence not announced in some rooms; retried', {
           rooms: report.failedFrom.length,
@@ -38,14 +41,6 @@ export function createPresenceHandler(
       }
       return { batchItemFailures: report.failedFrom.map((itemIdentifier) => ({ itemIdentifier })) };
     });
-}
-
-function remember(announced: Set<string>, position: string): void {
-  if (announced.size >= ANNOUNCED_CAPACITY) {
-    const oldest = announced.values().next();
-    if (!oldest.done) announced.delete(oldest.value);
-  }
-  announced.add(position);
 }
 
 export const handler = createPresenceHandler(

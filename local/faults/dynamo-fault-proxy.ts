@@ -1,5 +1,6 @@
-import { Agent, createServer, request as httpRequest, type ServerResponse } from 'node:http';
+import { Agent, createServer, type ServerResponse } from 'node:http';
 import { type LocalProxy, listenLocally } from '../net/local-proxy-server.js';
+import { pipeThrough } from '../net/pipe-through.js';
 import type { FaultAnswer } from './fault-injector.js';
 
 /** A proxy in front of a local DynamoDB that fails some requests. */
@@ -26,26 +27,7 @@ export async function startDynamoFaultProxy(
       request.resume();
       return answer(response, fault);
     }
-    const forwarded = httpRequest(
-      {
-        host: upstream.hostname,
-        port: upstream.port,
-        method: request.method,
-        path: request.url,
-        headers: request.headers,
-        agent,
-      },
-      (reply) => {
-        response.writeHead(reply.statusCode ?? 502, reply.headers);
-        reply.pipe(response);
-      },
-    );
-    // A broken upstream reaches the client as a reset connection, which the SDK retries.
-    forwarded.on('error', () => response.destroy());
-    response.on('close', () => {
-      if (!response.writableFinished) forwarded.destroy();
-    });
-    request.pipe(forwarded);
+    pipeThrough(upstream, agent, request, response);
   });
   return listenLocally(server, agent);
 }

@@ -1,10 +1,6 @@
-import {
-  createServer,
-  request as httpRequest,
-  type IncomingMessage,
-  type ServerResponse,
-} from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { type LocalProxy, listenLocally } from '../net/local-proxy-server.js';
+import { pipeThrough } from '../net/pipe-through.js';
 import { type Item, itemId } from './attribute-values.js';
 import { type EngineReply, EngineRequests } from './engine-requests.js';
 import { KeyLocks } from './key-locks.js';
@@ -119,7 +115,8 @@ export async function startDynamoStreamProxy(
 
   const server = createServer((request, response) => {
     const operation = String(request.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
-    if (!maybeWrites(operation)) return pipeThrough(engine, request, response);
+    if (!maybeWrites(operation))
+      return pipeThrough(engine.upstream, engine.agent, request, response);
     pending += 1;
     void handleWrite(operation, request, response).finally(() => {
       pending -= 1;
@@ -165,30 +162,6 @@ export async function startDynamoStreamProxy(
       return new Promise((resolve) => idleWaiters.push(resolve));
     },
   };
-}
-
-/** Streams a request to the engine and its answer back, untouched. */
-function pipeThrough(engine: EngineRequests, request: IncomingMessage, response: ServerResponse) {
-  const forwarded = httpRequest(
-    {
-      host: engine.upstream.hostname,
-      port: engine.upstream.port,
-      method: request.method,
-      path: request.url,
-      headers: request.headers,
-      agent: engine.agent,
-    },
-    (reply) => {
-      response.writeHead(reply.statusCode ?? 502, reply.headers);
-      reply.pipe(response);
-    },
-  );
-  // A broken upstream reaches the client as a reset connection, which the SDK retries.
-  forwarded.on('error', () => response.destroy());
-  response.on('close', () => {
-    if (!response.writableFinished) forwarded.destroy();
-  });
-  request.pipe(forwarded);
 }
 
 function answer(response: ServerResponse, reply: EngineReply): void {

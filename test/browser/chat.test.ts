@@ -1,17 +1,7 @@
 import { mkdirSync } from 'node:fs';
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type LocalStack, startLocalStack } from '../../local/local-stack.js';
-import {
-  CHROMIUM_PATH,
-  ChatPage,
-  chromiumFound,
-  DESKTOP,
-  launchChromium,
-  PHONE,
-  type Viewport,
-  WAIT_MS,
-} from './support/chat-page.js';
+import { describe, expect, it } from 'vitest';
+import { useChatBrowser } from './support/chat-fixture.js';
+import { CHROMIUM_PATH, chromiumFound, DESKTOP, PHONE, WAIT_MS } from './support/chat-page.js';
 
 const SCREENSHOTS = new URL('./screenshots/', import.meta.url);
 /** A reconnect waits out the page's backoff (at most 5 s) on top of the usual wait. */
@@ -23,48 +13,11 @@ let counter = 0;
 const freshRoom = () => `browser-${Date.now().toString(36)}-${++counter}`;
 
 describe.skipIf(!chromiumFound)('the demo chat in Chromium', () => {
-  let stack: LocalStack;
-  let browser: Browser;
-  const logs: string[] = [];
-  const pages: ChatPage[] = [];
-
-  beforeAll(async () => {
-    stack = await startLocalStack({
-      assembly: inject('cdkOutdir'),
-      env: {},
-      log: (line) => logs.push(line),
-    });
-    browser = await launchChromium();
-  });
-
-  afterEach(async () => {
-    const open = pages.splice(0);
-    await Promise.allSettled(open.map((chat) => chat.close()));
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await stack?.stop();
-    const failures = logs.filter((line) => /"level":"ERROR"|failed:/.test(line));
-    if (failures.length > 0) console.warn(`local stack logged errors:\n${failures.join('\n')}`);
-  });
-
-  async function open(name: string, room: string, viewport: Viewport = DESKTOP): Promise<ChatPage> {
-    const chat = await ChatPage.open(browser, stack.httpUrl, { name, room, viewport });
-    pages.push(chat);
-    return chat;
-  }
-
-  /** The gateway's open connections of user `sub`. */
-  function connectionsOf(sub: string): string[] {
-    return [...stack.gateway.connections]
-      .filter(([, connection]) => connection.authorizer?.principalId === sub)
-      .filter(([, connection]) => connection.state === 'open')
-      .map(([id]) => id);
-  }
+  const demo = useChatBrowser();
+  const { open, connectionsOf } = demo;
 
   it('serves the client SDK as a JavaScript module', async () => {
-    const response = await fetch(`${stack.httpUrl}/realtime-client.js`);
+    const response = await fetch(`${demo.stack.httpUrl}/realtime-client.js`);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^text\/javascript/);
     expect(await response.text()).toMatch(/export\s*\{[^}]*RealtimeClient/);
@@ -133,7 +86,7 @@ describe.skipIf(!chromiumFound)('the demo chat in Chromium', () => {
     if (id === undefined) throw new Error('Frank has no open connection');
 
     await frank.context.setOffline(true);
-    stack.gateway.connections.get(id)?.socket?.terminate();
+    demo.stack.gateway.connections.get(id)?.socket?.terminate();
     await expect.poll(() => frank.state(), poll).toBe('reconnecting');
     expect(await frank.page.getByTestId('state-reason').textContent()).toMatch(/^Reconnecting/);
 
@@ -147,7 +100,7 @@ describe.skipIf(!chromiumFound)('the demo chat in Chromium', () => {
     [
       'a DELETE of the management API',
       async (id: string) => {
-        const url = `${stack.callbackUrl}/@connections/${encodeURIComponent(id)}`;
+        const url = `${demo.stack.callbackUrl}/@connections/${encodeURIComponent(id)}`;
         const response = await fetch(url, { method: 'DELETE' });
         expect(response.status).toBe(204);
       },
@@ -155,7 +108,7 @@ describe.skipIf(!chromiumFound)('the demo chat in Chromium', () => {
     [
       'a killed server-side socket',
       async (id: string) => {
-        const socket = stack.gateway.connections.get(id)?.socket;
+        const socket = demo.stack.gateway.connections.get(id)?.socket;
         if (socket === undefined) throw new Error(`no socket for ${id}`);
         socket.terminate();
       },

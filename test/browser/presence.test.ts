@@ -1,7 +1,6 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type LocalStack, startLocalStack } from '../../local/local-stack.js';
-import { ChatPage, chromiumFound, launchChromium, WAIT_MS } from './support/chat-page.js';
+import { describe, expect, it } from 'vitest';
+import { useChatBrowser } from './support/chat-fixture.js';
+import { chromiumFound, WAIT_MS } from './support/chat-page.js';
 
 const poll = { timeout: WAIT_MS, interval: 100 };
 
@@ -13,48 +12,12 @@ const shown = (me: string, others: readonly string[]) => [
 
 // Without Chromium, chat.test.ts reports the skip (and fails under CI).
 describe.skipIf(!chromiumFound)('presence in the demo chat, in Chromium', () => {
-  let stack: LocalStack;
-  let browser: Browser;
-  const logs: string[] = [];
-  const pages: ChatPage[] = [];
-
-  beforeAll(async () => {
-    stack = await startLocalStack({
-      assembly: inject('cdkOutdir'),
-      env: {},
-      log: (line) => logs.push(line),
-      // A connection that ends without a close frame gets no `$disconnect`, as
-      // API Gateway may do (it delivers `$disconnect` on a best-effort basis).
-      faults: { lostDisconnectRate: 1 },
-    });
-    browser = await launchChromium();
+  const demo = useChatBrowser({
+    // A connection that ends without a close frame gets no `$disconnect`, as
+    // API Gateway may do (it delivers `$disconnect` on a best-effort basis).
+    faults: { lostDisconnectRate: 1 },
   });
-
-  afterEach(async () => {
-    const open = pages.splice(0);
-    await Promise.allSettled(open.map((chat) => chat.close()));
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await stack?.stop();
-    const failures = logs.filter((line) => /"level":"ERROR"|failed:/.test(line));
-    if (failures.length > 0) console.warn(`local stack logged errors:\n${failures.join('\n')}`);
-  });
-
-  async function open(name: string, room: string): Promise<ChatPage> {
-    const chat = await ChatPage.open(browser, stack.httpUrl, { name, room });
-    pages.push(chat);
-    return chat;
-  }
-
-  /** The gateway's open connections of user `sub`. */
-  function connectionsOf(sub: string): string[] {
-    return [...stack.gateway.connections]
-      .filter(([, connection]) => connection.authorizer?.principalId === sub)
-      .filter(([, connection]) => connection.state === 'open')
-      .map(([id]) => id);
-  }
+  const { open, connectionsOf } = demo;
 
   it('keeps the member list of every page equal to the room as pages join, leave and vanish', async () => {
     const room = `presence-${Date.now().toString(36)}`;
@@ -82,8 +45,8 @@ describe.skipIf(!chromiumFound)('presence in the demo chat, in Chromium', () => 
     const [danConnection] = connectionsOf('dan');
     if (danConnection === undefined) throw new Error('Dan has no open connection');
     await dan.context.setOffline(true);
-    stack.gateway.connections.get(danConnection)?.socket?.terminate();
-    await expect.poll(() => stack.faults.disconnectsLost, poll).toBe(1);
+    demo.stack.gateway.connections.get(danConnection)?.socket?.terminate();
+    await expect.poll(() => demo.stack.faults.disconnectsLost, poll).toBe(1);
     await expect.poll(() => dan.state(), poll).toBe('reconnecting');
     // A message's fan-out meets the gone connection (410), which is then pruned.
     await ann.say('anyone still here?');

@@ -1,8 +1,7 @@
 import { execFile } from 'node:child_process';
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type LocalStack, startLocalStack } from '../../local/local-stack.js';
-import { ChatPage, chromiumFound, launchChromium, WAIT_MS } from './support/chat-page.js';
+import { describe, expect, it } from 'vitest';
+import { useChatBrowser } from './support/chat-fixture.js';
+import { chromiumFound, WAIT_MS } from './support/chat-page.js';
 
 const poll = { timeout: WAIT_MS, interval: 100 };
 /** tsx compiles the script and the SDK loads: a few seconds, bounded well above that. */
@@ -36,37 +35,8 @@ function publishCli(port: number, args: readonly string[]): Promise<Run> {
 }
 
 describe.skipIf(!chromiumFound)('npm run publish to the demo chat in Chromium', () => {
-  let stack: LocalStack;
-  let browser: Browser;
-  const logs: string[] = [];
-  const pages: ChatPage[] = [];
-
-  beforeAll(async () => {
-    stack = await startLocalStack({
-      assembly: inject('cdkOutdir'),
-      env: {},
-      log: (line) => logs.push(line),
-    });
-    browser = await launchChromium();
-  });
-
-  afterEach(async () => {
-    const open = pages.splice(0);
-    await Promise.allSettled(open.map((chat) => chat.close()));
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await stack?.stop();
-    const failures = logs.filter((line) => /"level":"error"|failed:/.test(line));
-    if (failures.length > 0) console.warn(`local stack logged errors:\n${failures.join('\n')}`);
-  });
-
-  async function open(name: string, room: string): Promise<ChatPage> {
-    const chat = await ChatPage.open(browser, stack.httpUrl, { name, room });
-    pages.push(chat);
-    return chat;
-  }
+  const demo = useChatBrowser();
+  const { open } = demo;
 
   it(
     'shows a message published from the command line on a page in the room',
@@ -76,7 +46,7 @@ describe.skipIf(!chromiumFound)('npm run publish to the demo chat in Chromium', 
       await grace.say('before the deploy');
       await expect.poll(() => grace.texts(), poll).toEqual(['before the deploy']);
 
-      const run = await publishCli(stack.port, [
+      const run = await publishCli(demo.stack.port, [
         '--room',
         room,
         '--data',
@@ -105,7 +75,7 @@ describe.skipIf(!chromiumFound)('npm run publish to the demo chat in Chromium', 
       const room = freshRoom();
       const heidi = await open('Heidi', room);
 
-      const run = await publishCli(stack.port, [
+      const run = await publishCli(demo.stack.port, [
         '--room',
         room,
         '--data',

@@ -87,6 +87,9 @@ describe('the presence function', () => {
   });
 });
 
+/** A connection of dan's, as the prune queue hands it over. */
+const DAN = { connectionId: 'd1', userId: 'dan', name: 'dan' };
+
 describe('the prune function', () => {
   it('removes the connections handed over with their memberships', async () => {
     await connect(world, callerOf('dan', 'd1'));
@@ -116,23 +119,19 @@ describe('the prune function', () => {
   it.each([
     ['no list', {}],
     ['an empty list', { gone: [] }],
-    [
-      'too many',
-      {
-        gone: Array.from({ length: 26 }, (_, i) => ({
-          connectionId: `c${i}`,
-          userId: 'u',
-          name: 'u',
-        })),
-      },
-    ],
-    ['a connection without a user', { gone: [{ connectionId: 'c1' }] }],
-    [
-      'a room that is no room name',
-      { gone: [{ connectionId: 'c1', userId: 'u', name: 'u', room: 'a b' }] },
-    ],
+    ['too many', { gone: Array.from({ length: 26 }, () => ({ ...DAN, room: 'lobby' })) }],
+    ['a connection without a user', { gone: [{ connectionId: 'd1', room: 'lobby' }] }],
+    ['a room that is no room name', { gone: [{ ...DAN, room: 'a b' }] }],
   ])('refuses an event with %s before removing anything', async (_, event) => {
+    await connect(world, callerOf('dan', 'd1'));
+    await world.rooms.addConnection('lobby', { userId: 'dan', name: 'dan' }, 'd1');
+    world.clock.now += 60_000;
+
     await expect(createPruneHandler(world.services)(event)).rejects.toThrow();
-    expect(world.connections.records.has('b1')).toBe(true);
+
+    // A connection each malformed event names, and could have removed, is still there.
+    expect(world.connections.records.has('d1')).toBe(true);
+    const members = (await world.rooms.snapshot('lobby')).members.map((m) => m.userId);
+    expect(members.sort()).toEqual(['bob', 'dan']);
   });
 });

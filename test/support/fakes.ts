@@ -146,16 +146,14 @@ export class FakeRooms implements RoomStore, MessageStore {
     entry.name = user.name;
     users.set(user.userId, entry);
     if (firstOfUser) this.changed(room, { userId: user.userId, name: user.name }, true);
-    return { firstOfUser, alreadyIn };
+    return { alreadyIn };
   }
 
   async removeConnection(room: string, userId: string, connectionId: string) {
     const entry = this.members.get(room)?.get(userId);
-    if (entry === undefined || !entry.conns.has(connectionId)) return { lastOfUser: false };
+    if (entry === undefined || !entry.conns.has(connectionId)) return;
     entry.conns.delete(connectionId);
-    const lastOfUser = entry.conns.size === 0;
-    if (lastOfUser) this.changed(room, { userId, name: entry.name }, false);
-    return { lastOfUser };
+    if (entry.conns.size === 0) this.changed(room, { userId, name: entry.name }, false);
   }
 
   private changed(room: string, user: User, present: boolean): void {

@@ -24,7 +24,7 @@ export const join: RequestHandler<'join'> = async (services, caller, request) =>
   );
   requireRoomAllowed(caller, room);
   const user = userOf(caller.identity);
-  let added: { firstOfUser: boolean; alreadyIn: boolean } | undefined;
+  let added: { alreadyIn: boolean } | undefined;
   let snapshot: Awaited<ReturnType<Services['rooms']['snapshot']>>;
   try {
     added = await services.rooms.addConnection(room, user, caller.connectionId);

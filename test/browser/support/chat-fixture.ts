@@ -1,0 +1,69 @@
+import type { Browser } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, inject } from 'vitest';
+import type { FaultOptions } from '../../../local/faults/fault-injector.js';
+import { type LocalStack, startLocalStack } from '../../../local/local-stack.js';
+import { ChatPage, DESKTOP, launchChromium, type Viewport } from './chat-page.js';
+
+/** A local stack and Chromium shared by the tests of one `describe`, and the pages they open. */
+export interface ChatFixture {
+  /** The running stack (available from the first test on). */
+  readonly stack: LocalStack;
+  /** Opens the demo page as `name` in `room`; closed after the test. */
+  open(name: string, room: string, viewport?: Viewport): Promise<ChatPage>;
+  /** The gateway's open connections of user `sub`. */
+  connectionsOf(sub: string): string[];
+}
+
+/**
+ * Starts a local stack from the global setup's assembly and Chromium before
+ * the calling `describe`'s tests, closes each test's pages after it, and
+ * stops both after the last, reporting what the stack logged as failed.
+ */
+export function useChatBrowser(options: { readonly faults?: FaultOptions } = {}): ChatFixture {
+  let stack: LocalStack | undefined;
+  let browser: Browser | undefined;
+  const logs: string[] = [];
+  const pages: ChatPage[] = [];
+
+  beforeAll(async () => {
+    stack = await startLocalStack({
+      assembly: inject('cdkOutdir'),
+      env: {},
+      log: (line) => logs.push(line),
+      ...(options.faults === undefined ? {} : { faults: options.faults }),
+    });
+    browser = await launchChromium();
+  });
+
+  afterEach(async () => {
+    const open = pages.splice(0);
+    await Promise.allSettled(open.map((chat) => chat.close()));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.stop();
+    const failures = logs.filter((line) => /"level":"ERROR"|failed:/.test(line));
+    if (failures.length > 0) console.warn(`local stack logged errors:\n${failures.join('\n')}`);
+  });
+
+  const fixture: ChatFixture = {
+    get stack() {
+      if (stack === undefined) throw new Error('the local stack has not started');
+      return stack;
+    },
+    async open(name, room, viewport = DESKTOP) {
+      if (browser === undefined) throw new Error('Chromium has not started');
+      const chat = await ChatPage.open(browser, fixture.stack.httpUrl, { name, room, viewport });
+      pages.push(chat);
+      return chat;
+    },
+    connectionsOf(sub) {
+      return [...fixture.stack.gateway.connections]
+        .filter(([, connection]) => connection.authorizer?.principalId === sub)
+        .filter(([, connection]) => connection.state === 'open')
+        .map(([id]) => id);
+    },
+  };
+  return fixture;
+}
