@@ -15,6 +15,14 @@ export interface Delivery {
   readonly latencyMs: number;
 }
 
+/** A presence frame as received: when, and the user ids of its lists. */
+export interface PresenceSeen {
+  readonly at: number;
+  readonly room: string;
+  readonly joined: readonly string[];
+  readonly left: readonly string[];
+}
+
 /**
  * A bench connection: a plain `ws` client (the SDK's ordering and recovery
  * would only add work to what is measured) that records when each bench
@@ -22,6 +30,8 @@ export interface Delivery {
  */
 export class BenchClient {
   readonly deliveries: Delivery[] = [];
+  /** Presence frames, in the order received. */
+  readonly presence: PresenceSeen[] = [];
   /** Byte length of the last bench message frame received. */
   frameBytes = 0;
   private readonly pending = new Map<string, (frame: Record<string, unknown>) => void>();
@@ -76,6 +86,16 @@ export class BenchClient {
     const at = performance.now();
     const frame = JSON.parse(text) as Record<string, unknown>;
     if (typeof frame.id === 'string') this.pending.get(frame.id)?.(frame);
+    if (frame.type === 'presence') {
+      const ids = (users: unknown) => (users as { userId: string }[]).map((user) => user.userId);
+      this.presence.push({
+        at,
+        room: String(frame.room),
+        joined: ids(frame.joined),
+        left: ids(frame.left),
+      });
+      return;
+    }
     if (frame.type !== 'message') return;
     const data = frame.data as BenchData | undefined;
     if (data?.pattern === undefined) return;

@@ -1,5 +1,5 @@
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -19,7 +19,6 @@ import {
   sweepShardOf,
   userPk,
 } from '../lambdas/adapters/table-keys.js';
-import { forEachBounded } from '../lambdas/domain/concurrency.js';
 import { DEFAULT_FAN_OUT_CHUNK_SIZE } from '../lambdas/shared/config.js';
 import { synthesizeApp } from '../lib/realtime-app.js';
 import { localDynamoClient } from '../local/dynamo/client.js';
@@ -28,7 +27,8 @@ import { Meter, type MeterSnapshot } from '../local/metering/meter.js';
 import { BenchClient, type BenchData } from './bench-client.js';
 import { coldStarts } from './cold-start.js';
 import { costPerMillionSends, PRICES, type SendCost } from './cost-model.js';
-import { percentile } from './stats.js';
+import { mean, percentile, sum } from './stats.js';
+import { forEachLimited, log, machine, round, sleep } from './support.js';
 
 /**
  * `npm run bench`: our `send` against the reference pattern (the AWS sample's
@@ -558,33 +558,6 @@ function printColdStarts(rows: Awaited<ReturnType<typeof coldStarts>>): void {
     );
   }
 }
-
-function machine() {
-  return {
-    cpus: cpus().length,
-    cpuModel: cpus()[0]?.model ?? 'unknown',
-    memoryGb: round(totalmem() / 2 ** 30, 1),
-    node: process.version,
-    platform: `${process.platform} ${process.arch}`,
-  };
-}
-
-/** Runs `work` over `items`, at most `limit` at once, and fails with the first failure. */
-async function forEachLimited<T>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<void>,
-): Promise<void> {
-  const [failure] = await forEachBounded(items, limit, work);
-  if (failure !== undefined) throw failure;
-}
-
-const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
-const mean = (values: readonly number[]) =>
-  values.length === 0 ? Number.NaN : sum(values) / values.length;
-const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-const log = (line: string) => console.error(`[bench] ${line}`);
 
 function roundCost(cost: SendCost): SendCost {
   return Object.fromEntries(

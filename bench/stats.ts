@@ -9,3 +9,9 @@ export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 }
+
+export const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
+
+/** The arithmetic mean; NaN for none. */
+export const mean = (values: readonly number[]) =>
+  values.length === 0 ? Number.NaN : sum(values) / values.length;

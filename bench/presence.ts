@@ -1,0 +1,417 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SignJWT } from 'jose';
+import { type LocalStack, startLocalStack } from '../local/local-stack.js';
+import { Meter } from '../local/metering/meter.js';
+import { BenchClient, type BenchData } from './bench-client.js';
+import { percentile } from './stats.js';
+import { forEachLimited, log, machine, round, sleep } from './support.js';
+
+/**
+ * `npm run bench:presence` (and the end of `npm run bench`): presence and
+ * pruning as users meet them, one connection per user, on the default local
+ * stack. Prints three tables and writes bench/results/presence-latest.json:
+ *
+ * - filling rooms of 100 and 1,000 users: presence posts against v1's
+ *   N(N-1)/2, and how long after the last join every member's view (the
+ *   joined reply's members, then each presence frame) showed the whole room;
+ * - a room of 200 where 30% vanish without `$disconnect` while one publisher
+ *   sends 5 a second: the send's p99 (publish to ack) against the same room
+ *   calm, in the same run;
+ * - a room of 1,000 receiving 2 sends a second for 30 s: delivered, refused,
+ *   delivery p99, and the CPU of this whole process (the stack, its
+ *   functions and the bench's own clients) per delivery.
+ */
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const FILL_SIZES = (process.env.BENCH_PRESENCE_FILL ?? '100,1000').split(',').map(Number);
+/** Users joining at once, as a burst of arrivals (each its own request). */
+const JOIN_CONCURRENCY = 25;
+const STORM_USERS = 200;
+const STORM_VANISHED = 60;
+const STORM_SENDS = 25;
+const STORM_EVERY_MS = 200;
+const SUSTAINED_USERS = Number(process.env.BENCH_SUSTAINED_USERS ?? 1_000);
+const SUSTAINED_S = Number(process.env.BENCH_SUSTAINED_S ?? 30);
+const SUSTAINED_EVERY_MS = 500;
+const SETTLE_MS = 30_000;
+
+interface FillFigures {
+  readonly users: number;
+  readonly presencePosts: number;
+  readonly v1Posts: number;
+  /** Presence posts over v1's. */
+  readonly ofV1: number;
+  readonly presenceInvocations: number;
+  /** From the first join sent to the last join answered. */
+  readonly joinsMs: number;
+  /** From the last join answered until every member's view was the whole room. */
+  readonly convergedAfterLastJoinMs: number;
+}
+
+interface StormFigures {
+  readonly users: number;
+  readonly vanished: number;
+  readonly calmP50Ms: number;
+  readonly calmP99Ms: number;
+  readonly stormP50Ms: number;
+  readonly stormP99Ms: number;
+  readonly ratio: number;
+  /** Messages of the storm phase owed to the live members, and those that arrived. */
+  readonly owed: number;
+  readonly delivered: number;
+  readonly refused: number;
+  /** Mean duration of the send function, calm and during the storm. */
+  readonly calmSendFunctionMs: number;
+  readonly stormSendFunctionMs: number;
+  /** Vanished users still listed as members in any live view once settled. */
+  readonly staleInViews: number;
+}
+
+interface SustainedFigures {
+  readonly users: number;
+  readonly sends: number;
+  readonly refused: number;
+  readonly owed: number;
+  readonly delivered: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+  /** CPU of this process (stack, functions, bench clients) per delivery. */
+  readonly cpuUsPerDelivery: number;
+  /** Time in the send function and the fan-out workers, per send. */
+  readonly sendFunctionMsPerSend: number;
+  readonly workerMsPerSend: number;
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const meter = new Meter();
+  const stack = await startLocalStack({
+    env: {},
+    meter,
+    log: (line) => {
+      if (/"level":"(error|warn)"|failed|timed out/i.test(line)) console.error(line);
+    },
+  });
+  const clients: BenchClient[] = [];
+  try {
+    const fills: FillFigures[] = [];
+    let sustainedRoom: { room: string; members: BenchClient[] } | undefined;
+    for (const users of FILL_SIZES) {
+      const members = await openUsers(stack, `fill${users}`, users);
+      clients.push(...members);
+      const room = `presence-fill-${users}`;
+      fills.push(await fill(stack, meter, room, members));
+      if (users === SUSTAINED_USERS) sustainedRoom = { room, members };
+    }
+    const stormMembers = await openUsers(stack, 'storm', STORM_USERS);
+    clients.push(...stormMembers);
+    const storm = await massDisconnect(stack, stormMembers, meter);
+    const sustainedFigures =
+      sustainedRoom === undefined
+        ? undefined
+        : await sustained(stack, meter, sustainedRoom.room, sustainedRoom.members);
+    const result = {
+      date: new Date().toISOString(),
+      machine: machine(),
+      engine: stack.engine,
+      fills,
+      storm,
+      sustained: sustainedFigures,
+      durationS: Math.round((Date.now() - started) / 1000),
+    };
+    print(result);
+    const dir = join(ROOT, 'bench', 'results');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'presence-latest.json'), `${JSON.stringify(result, null, 2)}\n`);
+    log(`wrote bench/results/presence-latest.json (${result.durationS} s)`);
+  } finally {
+    await stack.stop({ disconnects: false });
+    for (const client of clients) client.close();
+  }
+}
+
+/** `count` users of one connection each, named `<prefix>-<index>`. */
+async function openUsers(stack: LocalStack, prefix: string, count: number): Promise<BenchClient[]> {
+  log(`opening ${count} connections of one user each (${prefix})`);
+  const secret = new TextEncoder().encode(stack.secret);
+  const clients: BenchClient[] = new Array(count);
+  await forEachLimited(
+    Array.from({ length: count }, (_, index) => index),
+    JOIN_CONCURRENCY,
+    async (index) => {
+      const token = await new SignJWT({ name: `${prefix} ${index}` })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject(userOf(prefix, index))
+        .setExpirationTime('2h')
+        .sign(secret);
+      clients[index] = await BenchClient.open(stack.url, token);
+    },
+  );
+  return clients;
+}
+
+const userOf = (prefix: string, index: number) => `${prefix}-${index}`;
+
+/** Each member's joined reply: its members and when it came. */
+type Joined = Map<BenchClient, { at: number; members: readonly string[] }>;
+
+/** Every member joins `room`, as a crowd arriving; presence is counted until every view is whole. */
+async function fill(
+  stack: LocalStack,
+  meter: Meter,
+  room: string,
+  members: readonly BenchClient[],
+): Promise<FillFigures> {
+  log(`filling ${room} with ${members.length} users`);
+  await stack.streamsIdle();
+  meter.reset();
+  const joined = await joinAll(room, members);
+  const first = Math.min(...[...joined.values()].map((reply) => reply.at));
+  const lastJoin = Math.max(...[...joined.values()].map((reply) => reply.at));
+  const everyone = new Set([...joined.values()].flatMap((reply) => reply.members));
+  const converged = await until(() => viewsWholeAt(room, members, joined, everyone), SETTLE_MS);
+  await stack.streamsIdle();
+  const snapshot = meter.snapshot();
+  const posts = snapshot.managementCalls.POST ?? 0;
+  const v1 = (members.length * (members.length - 1)) / 2;
+  return {
+    users: members.length,
+    presencePosts: posts,
+    v1Posts: v1,
+    ofV1: round(posts / v1, 4),
+    presenceInvocations: snapshot.invocations.PresenceHandler?.count ?? 0,
+    joinsMs: round(lastJoin - first, 1),
+    convergedAfterLastJoinMs: round(Math.max(0, converged - lastJoin), 1),
+  };
+}
+
+async function joinAll(room: string, members: readonly BenchClient[]): Promise<Joined> {
+  const joined: Joined = new Map();
+  await forEachLimited(members, JOIN_CONCURRENCY, async (client) => {
+    const reply = await client.request({ action: 'join', room });
+    if (reply.type !== 'joined') throw new Error(`join answered ${JSON.stringify(reply)}`);
+    const ids = (reply.members as { userId: string }[]).map((user) => user.userId);
+    joined.set(client, { at: performance.now(), members: ids });
+  });
+  return joined;
+}
+
+/**
+ * When the last member's view became `truth` (undefined while one is not
+ * there yet): its joined reply's members, then its presence frames applied in
+ * the order received, as the client SDK does.
+ */
+function viewsWholeAt(
+  room: string,
+  members: readonly BenchClient[],
+  joined: Joined,
+  truth: ReadonlySet<string>,
+): number | undefined {
+  let latest = 0;
+  for (const client of members) {
+    const reply = joined.get(client);
+    if (reply === undefined) continue;
+    const at = wholeAt(client, room, reply, truth);
+    if (at === undefined) return undefined;
+    latest = Math.max(latest, at);
+  }
+  return latest;
+}
+
+function wholeAt(
+  client: BenchClient,
+  room: string,
+  reply: { at: number; members: readonly string[] },
+  truth: ReadonlySet<string>,
+): number | undefined {
+  const view = new Set(reply.members);
+  const equal = () => view.size === truth.size && [...truth].every((user) => view.has(user));
+  let at = equal() ? reply.at : undefined;
+  for (const frame of client.presence) {
+    if (frame.room !== room) continue;
+    for (const user of frame.joined) view.add(user);
+    for (const user of frame.left) view.delete(user);
+    const whole = equal();
+    if (whole && at === undefined) at = Math.max(frame.at, reply.at);
+    if (!whole) at = undefined;
+  }
+  return at;
+}
+
+/** A room of users, calm and then with 30% vanishing: the send's p99 in both. */
+async function massDisconnect(stack: LocalStack, members: readonly BenchClient[], meter: Meter) {
+  const room = 'presence-storm';
+  log(`mass disconnect: ${members.length} users, ${STORM_VANISHED} vanish`);
+  const joined = await joinAll(room, members);
+  await stack.streamsIdle();
+  const publisher = members[0] as BenchClient;
+  meter.reset();
+  const calm = await sendPaced(publisher, room, 0, STORM_SENDS, STORM_EVERY_MS);
+  const calmSendMs = sendFunctionMs(meter, STORM_SENDS);
+  meter.reset();
+  const vanished = members.slice(members.length - STORM_VANISHED);
+  const live = members.slice(0, members.length - STORM_VANISHED);
+  const ids = connectionIdsByUser(stack);
+  const prefix = 'storm';
+  for (const index of vanished.keys()) {
+    const id = ids.get(userOf(prefix, members.length - STORM_VANISHED + index));
+    if (id === undefined || !stack.gateway.vanish(id)) throw new Error('could not drop a member');
+  }
+  const stormSends = await sendPaced(publisher, room, 1_000, STORM_SENDS, STORM_EVERY_MS);
+  const stormSendMs = sendFunctionMs(meter, STORM_SENDS);
+  const ns = new Set(Array.from({ length: STORM_SENDS }, (_, n) => 1_000 + n));
+  await until(
+    () => (live.every((client) => client.count('ours', ns) === ns.size) ? 0 : undefined),
+    SETTLE_MS,
+  );
+  const truth = new Set(live.map((_, index) => userOf(prefix, index)));
+  await until(() => viewsWholeAt(room, live, joined, truth), SETTLE_MS);
+  const staleInViews = live.filter(
+    (client) =>
+      wholeAt(client, room, joined.get(client) ?? { at: 0, members: [] }, truth) === undefined,
+  ).length;
+  const calmP99 = percentile(calm.latencies, 0.99);
+  const stormP99 = percentile(stormSends.latencies, 0.99);
+  return {
+    users: members.length,
+    vanished: STORM_VANISHED,
+    calmP50Ms: round(percentile(calm.latencies, 0.5), 1),
+    calmP99Ms: round(calmP99, 1),
+    stormP50Ms: round(percentile(stormSends.latencies, 0.5), 1),
+    stormP99Ms: round(stormP99, 1),
+    ratio: round(stormP99 / calmP99, 3),
+    owed: ns.size * live.length,
+    delivered: live.reduce((total, client) => total + client.count('ours', ns), 0),
+    refused: calm.refused + stormSends.refused,
+    calmSendFunctionMs: calmSendMs,
+    stormSendFunctionMs: stormSendMs,
+    staleInViews,
+  } satisfies StormFigures;
+}
+
+/** Mean duration of the send function since the meter's reset. */
+function sendFunctionMs(meter: Meter, sends: number): number {
+  return round((meter.snapshot().invocations.SendHandler?.totalMs ?? 0) / sends, 1);
+}
+
+/** The gateway's connection of each user (one each in these rooms). */
+function connectionIdsByUser(stack: LocalStack): Map<string, string> {
+  const ids = new Map<string, string>();
+  for (const [id, connection] of stack.gateway.connections) {
+    const sub = connection.authorizer?.sub;
+    if (typeof sub === 'string') ids.set(sub, id);
+  }
+  return ids;
+}
+
+/** `count` sends from `publisher`, one every `everyMs`: publish-to-ack latencies, sorted. */
+async function sendPaced(
+  publisher: BenchClient,
+  room: string,
+  firstN: number,
+  count: number,
+  everyMs: number,
+): Promise<{ latencies: number[]; refused: number }> {
+  const start = performance.now();
+  const sends: Promise<number | undefined>[] = [];
+  for (let index = 0; index < count; index++) {
+    await sleep(Math.max(0, start + index * everyMs - performance.now()));
+    const data: BenchData = { pattern: 'ours', n: firstN + index, t: performance.now() };
+    sends.push(
+      publisher.request({ action: 'send', room, data }, 60_000).then((reply) => {
+        if (reply.type !== 'ack') return undefined;
+        return performance.now() - data.t;
+      }),
+    );
+  }
+  const answers = await Promise.all(sends);
+  const latencies = answers.filter((ms): ms is number => ms !== undefined).sort((a, b) => a - b);
+  return { latencies, refused: answers.length - latencies.length };
+}
+
+/** A room receiving a send every SUSTAINED_EVERY_MS for SUSTAINED_S seconds. */
+async function sustained(
+  stack: LocalStack,
+  meter: Meter,
+  room: string,
+  members: readonly BenchClient[],
+): Promise<SustainedFigures> {
+  const count = Math.round((SUSTAINED_S * 1000) / SUSTAINED_EVERY_MS);
+  log(`sustained: ${count} sends to ${members.length} users over ${SUSTAINED_S} s`);
+  await stack.streamsIdle();
+  for (const client of members) client.deliveries.length = 0;
+  meter.reset();
+  const cpu = process.cpuUsage();
+  const sent = await sendPaced(members[0] as BenchClient, room, 10_000, count, SUSTAINED_EVERY_MS);
+  const ns = new Set(Array.from({ length: count }, (_, n) => 10_000 + n));
+  await until(
+    () => (members.every((client) => client.count('ours', ns) === ns.size) ? 0 : undefined),
+    SETTLE_MS,
+  );
+  const used = process.cpuUsage(cpu);
+  const latencies = members
+    .flatMap((client) => client.deliveries.filter((d) => ns.has(d.n)).map((d) => d.latencyMs))
+    .sort((a, b) => a - b);
+  const snapshot = meter.snapshot();
+  const perSend = (name: string) => round((snapshot.invocations[name]?.totalMs ?? 0) / count, 1);
+  return {
+    users: members.length,
+    sends: count,
+    refused: sent.refused,
+    owed: count * members.length,
+    delivered: latencies.length,
+    p50Ms: round(percentile(latencies, 0.5), 1),
+    p99Ms: round(percentile(latencies, 0.99), 1),
+    maxMs: round(latencies.at(-1) ?? Number.NaN, 1),
+    cpuUsPerDelivery: round((used.user + used.system) / Math.max(1, latencies.length), 1),
+    sendFunctionMsPerSend: perSend('SendHandler'),
+    workerMsPerSend: perSend('FanoutHandler'),
+  };
+}
+
+/** Polls `check` until it gives a value or `ms` pass (then throws). */
+async function until<T>(check: () => T | undefined, ms: number): Promise<T> {
+  const deadline = performance.now() + ms;
+  for (;;) {
+    const value = check();
+    if (value !== undefined) return value;
+    if (performance.now() > deadline) throw new Error(`not settled within ${ms} ms`);
+    await sleep(50);
+  }
+}
+
+function print(result: {
+  fills: readonly FillFigures[];
+  storm: StormFigures;
+  sustained: SustainedFigures | undefined;
+}): void {
+  console.log('\nfill a room, one connection per user');
+  console.log(
+    'users  presence posts  v1 posts  of v1   presence calls  joins ms  converged after last join ms',
+  );
+  for (const f of result.fills) {
+    console.log(
+      `${pad(f.users, 5)}  ${pad(f.presencePosts, 14)}  ${pad(f.v1Posts, 8)}  ${pad(`${round(f.ofV1 * 100, 2)}%`, 6)}  ${pad(f.presenceInvocations, 14)}  ${pad(f.joinsMs, 8)}  ${pad(f.convergedAfterLastJoinMs, 28)}`,
+    );
+  }
+  const s = result.storm;
+  console.log(`\nmass disconnect: ${s.vanished} of ${s.users} users vanish without $disconnect`);
+  console.log(
+    `send p50/p99 calm ${s.calmP50Ms}/${s.calmP99Ms} ms, during ${s.stormP50Ms}/${s.stormP99Ms} ms (p99 ${s.ratio}×); send function ${s.calmSendFunctionMs}/${s.stormSendFunctionMs} ms; delivered ${s.delivered} of ${s.owed}; refused ${s.refused}; live views still listing a vanished user ${s.staleInViews}`,
+  );
+  const t = result.sustained;
+  if (t === undefined) return;
+  console.log(
+    `\nsustained: ${t.sends} sends to ${t.users} users, one every ${SUSTAINED_EVERY_MS} ms`,
+  );
+  console.log(
+    `delivered ${t.delivered} of ${t.owed}; refused ${t.refused}; latency p50 ${t.p50Ms} ms, p99 ${t.p99Ms} ms, max ${t.maxMs} ms; CPU ${t.cpuUsPerDelivery} µs per delivery; send function ${t.sendFunctionMsPerSend} ms and workers ${t.workerMsPerSend} ms per send`,
+  );
+}
+
+const pad = (value: unknown, width: number) => String(value).padStart(width);
+
+await main();
