@@ -113,7 +113,11 @@ export interface LocalStack {
   readonly lambdaEndpoint: string;
   readonly port: number;
   readonly engine: EngineName;
-  /** The embedded DynamoDB's endpoint (what the functions' AWS_ENDPOINT_URL_DYNAMODB points at). */
+  /**
+   * The embedded DynamoDB itself. The functions reach it through the stream
+   * capture (and the meter and fault proxies when set), so writes made here
+   * (tests' fixtures, the bench's setup) produce no stream records.
+   */
   readonly dynamoEndpoint: string;
   /** The HS256 secret the local stack verifies tokens with. */
   readonly secret: string;
