@@ -1,4 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SignJWT } from 'jose';
@@ -67,6 +68,12 @@ interface StormFigures {
   readonly stormSendFunctionMs: number;
   /** Vanished users still listed as members in any live view once settled. */
   readonly staleInViews: number;
+  /**
+   * Where the storm's time goes: each function's invocations and own CPU from
+   * the kills until every view settled. On AWS they run on other machines; here
+   * they share this machine's cores with the sends.
+   */
+  readonly stormFunctions: Readonly<Record<string, { invocations: number; cpuMs: number }>>;
 }
 
 interface SustainedFigures {
@@ -83,6 +90,21 @@ interface SustainedFigures {
   /** Time in the send function and the fan-out workers, per send. */
   readonly sendFunctionMsPerSend: number;
   readonly workerMsPerSend: number;
+  /** Where the time goes: */
+  readonly whereTheTimeGoes: {
+    /** CPU of the send function's and workers' own threads per send, and per post. */
+    readonly sendCpuMsPerSend: number;
+    readonly sendCpuUsPerPost: number;
+    /** CPU of every function thread, as a share of the process's. */
+    readonly functionsShareOfCpu: number;
+    /** The process's CPU over the phase's wall time and the machine's cores. */
+    readonly machineBusy: number;
+    /**
+     * Event-loop utilisation of the main thread, which runs the gateway, the
+     * DynamoDB engine, the event source mappings and the bench's clients.
+     */
+    readonly mainThreadBusy: number;
+  };
 }
 
 async function main(): Promise<void> {
@@ -248,6 +270,9 @@ async function massDisconnect(stack: LocalStack, members: readonly BenchClient[]
   const joined = await joinAll(room, members);
   await stack.streamsIdle();
   const publisher = members[0] as BenchClient;
+  // Warm-up, not measured: at this rate the send function needs several
+  // instances, and their cold starts would make the calm p99, and so the ratio, flattering.
+  await sendPaced(publisher, room, 500, STORM_SENDS, STORM_EVERY_MS);
   meter.reset();
   const calm = await sendPaced(publisher, room, 0, STORM_SENDS, STORM_EVERY_MS);
   const calmSendMs = sendFunctionMs(meter, STORM_SENDS);
@@ -269,6 +294,12 @@ async function massDisconnect(stack: LocalStack, members: readonly BenchClient[]
   );
   const truth = new Set(live.map((_, index) => userOf(prefix, index)));
   await until(() => viewsWholeAt(room, live, joined, truth), SETTLE_MS);
+  const stormFunctions = Object.fromEntries(
+    Object.entries(meter.snapshot().invocations).map(([name, counts]) => [
+      name,
+      { invocations: counts.count, cpuMs: round(counts.cpuMs, 0) },
+    ]),
+  );
   const staleInViews = live.filter(
     (client) =>
       wholeAt(client, room, joined.get(client) ?? { at: 0, members: [] }, truth) === undefined,
@@ -289,6 +320,7 @@ async function massDisconnect(stack: LocalStack, members: readonly BenchClient[]
     calmSendFunctionMs: calmSendMs,
     stormSendFunctionMs: stormSendMs,
     staleInViews,
+    stormFunctions,
   } satisfies StormFigures;
 }
 
@@ -345,6 +377,8 @@ async function sustained(
   for (const client of members) client.deliveries.length = 0;
   meter.reset();
   const cpu = process.cpuUsage();
+  const wallStart = performance.now();
+  const loop = performance.eventLoopUtilization();
   const sent = await sendPaced(members[0] as BenchClient, room, 10_000, count, SUSTAINED_EVERY_MS);
   const ns = new Set(Array.from({ length: count }, (_, n) => 10_000 + n));
   await until(
@@ -352,11 +386,18 @@ async function sustained(
     SETTLE_MS,
   );
   const used = process.cpuUsage(cpu);
+  const wallMs = performance.now() - wallStart;
+  const mainThreadBusy = performance.eventLoopUtilization(loop).utilization;
   const latencies = members
     .flatMap((client) => client.deliveries.filter((d) => ns.has(d.n)).map((d) => d.latencyMs))
     .sort((a, b) => a - b);
   const snapshot = meter.snapshot();
   const perSend = (name: string) => round((snapshot.invocations[name]?.totalMs ?? 0) / count, 1);
+  const processCpuMs = (used.user + used.system) / 1000;
+  const functionsCpuMs = Object.values(snapshot.invocations).reduce((sum, c) => sum + c.cpuMs, 0);
+  const sendCpuMs =
+    (snapshot.invocations.SendHandler?.cpuMs ?? 0) +
+    (snapshot.invocations.FanoutHandler?.cpuMs ?? 0);
   return {
     users: members.length,
     sends: count,
@@ -369,6 +410,13 @@ async function sustained(
     cpuUsPerDelivery: round((used.user + used.system) / Math.max(1, latencies.length), 1),
     sendFunctionMsPerSend: perSend('SendHandler'),
     workerMsPerSend: perSend('FanoutHandler'),
+    whereTheTimeGoes: {
+      sendCpuMsPerSend: round(sendCpuMs / count, 1),
+      sendCpuUsPerPost: round((sendCpuMs * 1000) / (count * members.length), 1),
+      functionsShareOfCpu: round(functionsCpuMs / processCpuMs, 3),
+      machineBusy: round(processCpuMs / (wallMs * availableParallelism()), 3),
+      mainThreadBusy: round(mainThreadBusy, 3),
+    },
   };
 }
 
@@ -402,6 +450,10 @@ function print(result: {
   console.log(
     `send p50/p99 calm ${s.calmP50Ms}/${s.calmP99Ms} ms, during ${s.stormP50Ms}/${s.stormP99Ms} ms (p99 ${s.ratio}×); send function ${s.calmSendFunctionMs}/${s.stormSendFunctionMs} ms; delivered ${s.delivered} of ${s.owed}; refused ${s.refused}; live views still listing a vanished user ${s.staleInViews}`,
   );
+  const functions = Object.entries(s.stormFunctions)
+    .map(([name, f]) => `${name} ${f.invocations}× ${f.cpuMs} ms CPU`)
+    .join(', ');
+  console.log(`where the storm's time goes (functions' own threads): ${functions}`);
   const t = result.sustained;
   if (t === undefined) return;
   console.log(
@@ -409,6 +461,11 @@ function print(result: {
   );
   console.log(
     `delivered ${t.delivered} of ${t.owed}; refused ${t.refused}; latency p50 ${t.p50Ms} ms, p99 ${t.p99Ms} ms, max ${t.maxMs} ms; CPU ${t.cpuUsPerDelivery} µs per delivery; send function ${t.sendFunctionMsPerSend} ms and workers ${t.workerMsPerSend} ms per send`,
+  );
+  const w = t.whereTheTimeGoes;
+  const percent = (share: number) => `${round(share * 100, 1)}%`;
+  console.log(
+    `where the time goes: the machine's ${availableParallelism()} cores ${percent(w.machineBusy)} busy; the main thread (gateway, DynamoDB engine, the ${t.users} clients) ${percent(w.mainThreadBusy)} busy; function threads ${percent(w.functionsShareOfCpu)} of the CPU; the send's own threads ${w.sendCpuMsPerSend} ms CPU per send (${w.sendCpuUsPerPost} µs per post)`,
   );
 }
 

@@ -308,7 +308,7 @@ async function measurePatterns(
     const counts = calls[pattern];
     const perSend = (value: number) => round(value / COUNTED_SENDS, 3);
     const handler = pattern === 'ours' ? 'SendHandler' : 'ReferenceSendHandler';
-    const invocations = timing.invocations[handler] ?? { count: 0, totalMs: 0 };
+    const invocations = timing.invocations[handler] ?? { count: 0, totalMs: 0, cpuMs: 0 };
     const memoryMb = [...stack.model.functions.values()].find(
       (fn) => fn.name === handler,
     )?.memoryMb;
@@ -320,6 +320,7 @@ async function measurePatterns(
     const workers = (pattern === 'ours' && timing.invocations.FanoutHandler) || {
       count: 0,
       totalMs: 0,
+      cpuMs: 0,
     };
     const billed = {
       count: invocations.count + workers.count,

@@ -199,7 +199,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const pool = pools.get(functionId);
     if (pool === undefined) throw new Error(`no local function ${functionId}`);
     const outcome = await pool.invoke(event);
-    meter?.invocation(model.functions.get(functionId)?.name ?? functionId, outcome.durationMs);
+    meter?.invocation(
+      model.functions.get(functionId)?.name ?? functionId,
+      outcome.durationMs,
+      outcome.cpuMs,
+    );
     return outcome;
   };
   const asyncInvocations = new AsyncInvocations({

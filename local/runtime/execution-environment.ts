@@ -102,11 +102,13 @@ export class ExecutionEnvironment {
   async run(event: unknown, timeoutMs: number): Promise<InvokeResult> {
     const started = performance.now();
     const coldStart = !this.#initialised;
-    const fail = (error: InvokeError): InvokeResult => ({
+    let initCpuMs = 0;
+    const fail = (error: InvokeError, cpuMs?: number): InvokeResult => ({
       ok: false,
       error,
       coldStart,
       durationMs: performance.now() - started,
+      ...(cpuMs === undefined ? {} : { cpuMs: initCpuMs + cpuMs }),
     });
 
     if (coldStart) {
@@ -125,6 +127,7 @@ export class ExecutionEnvironment {
         return fail(crashed(`Runtime sent ${init.message.type} before init completed`));
       }
       this.#initialised = true;
+      initCpuMs = init.message.initCpuMs;
     }
 
     const request: InvokeMessage = {
@@ -152,8 +155,14 @@ export class ExecutionEnvironment {
       void this.terminate('unexpected message');
       return fail(crashed(`Runtime sent ${message.type} out of turn`));
     }
-    if (!message.ok) return fail({ kind: 'error', ...message.error });
-    return { ok: true, result: message.result, coldStart, durationMs: performance.now() - started };
+    if (!message.ok) return fail({ kind: 'error', ...message.error }, message.cpuMs);
+    return {
+      ok: true,
+      result: message.result,
+      coldStart,
+      durationMs: performance.now() - started,
+      cpuMs: initCpuMs + message.cpuMs,
+    };
   }
 
   /**

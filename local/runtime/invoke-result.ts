@@ -11,10 +11,23 @@ export interface InvokeError {
   readonly message: string;
 }
 
+/** What one invocation took, whatever its outcome. */
+interface InvokeCosts {
+  readonly coldStart: boolean;
+  /** Wall time from the call to the answer, init included on a cold start. */
+  readonly durationMs: number;
+  /**
+   * CPU time of the instance's own thread for this invocation (and its init
+   * on a cold start), as Lambda's CPU share would be spent on it; undefined
+   * when the thread timed out or died before reporting it.
+   */
+  readonly cpuMs?: number;
+}
+
 /** The answer of one invocation; it never rejects for a failure of the function itself. */
 export type InvokeResult =
-  | { ok: true; result: unknown; coldStart: boolean; durationMs: number }
-  | { ok: false; error: InvokeError; coldStart: boolean; durationMs: number };
+  | ({ ok: true; result: unknown } & InvokeCosts)
+  | ({ ok: false; error: InvokeError } & InvokeCosts);
 
 /** `name` of every `timeout` failure, as Lambda reports a timed-out invocation. */
 export const TIMEOUT_ERROR_NAME = 'Sandbox.Timedout';

@@ -23,17 +23,24 @@ export interface InvokeMessage {
 
 /** What `worker.mjs` posts back: once after init, then once per invocation. */
 export type WorkerMessage =
-  | { readonly type: 'ready' }
+  | {
+      readonly type: 'ready';
+      /** CPU time of the thread's init (importing the bundle), in ms. */
+      readonly initCpuMs: number;
+    }
   | { readonly type: 'init-error'; readonly error: ErrorShape }
   | {
       readonly type: 'result';
       readonly requestId: string;
       readonly ok: true;
       readonly result: unknown;
+      /** CPU time of the thread while the handler ran, in ms. */
+      readonly cpuMs: number;
     }
   | {
       readonly type: 'result';
       readonly requestId: string;
       readonly ok: false;
       readonly error: ErrorShape;
+      readonly cpuMs: number;
     };

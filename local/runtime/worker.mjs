@@ -31,6 +31,12 @@ function logFailure(label, requestId, error) {
   console.error(`${requestId}\tERROR\t${label}\t${detail}`);
 }
 
+/** Milliseconds of CPU this thread has used since `since` (process.threadCpuUsage's value). */
+function cpuMsSince(since) {
+  const { user, system } = process.threadCpuUsage(since);
+  return (user + system) / 1000;
+}
+
 /** Imports the bundle and finds the handler: `{ handler }` or `{ error }`. */
 async function init() {
   try {
@@ -49,12 +55,15 @@ async function init() {
   }
 }
 
+// This thread's own CPU, not the process's: the parent and other instances share the process.
+const initCpu = process.threadCpuUsage();
 const { handler, error } = await init();
 if (handler === undefined) {
   // No listener is left, so the thread ends; the parent discards it and the next invoke inits afresh.
   parentPort.postMessage({ type: 'init-error', error });
 } else {
   parentPort.on('message', async ({ requestId, deadline, event }) => {
+    const cpu = process.threadCpuUsage();
     const context = {
       awsRequestId: requestId,
       functionName,
@@ -69,11 +78,23 @@ if (handler === undefined) {
     try {
       const result = await handler(event, context);
       // Inside the try: a result structured clone refuses (a function, say) fails this invocation only.
-      parentPort.postMessage({ type: 'result', requestId, ok: true, result });
+      parentPort.postMessage({
+        type: 'result',
+        requestId,
+        ok: true,
+        result,
+        cpuMs: cpuMsSince(cpu),
+      });
     } catch (thrown) {
       logFailure('Invoke Error', requestId, thrown);
-      parentPort.postMessage({ type: 'result', requestId, ok: false, error: describe(thrown) });
+      parentPort.postMessage({
+        type: 'result',
+        requestId,
+        ok: false,
+        error: describe(thrown),
+        cpuMs: cpuMsSince(cpu),
+      });
     }
   });
-  parentPort.postMessage({ type: 'ready' });
+  parentPort.postMessage({ type: 'ready', initCpuMs: cpuMsSince(initCpu) });
 }

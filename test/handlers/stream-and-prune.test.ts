@@ -2,6 +2,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PowertoolsLog } from '../../lambdas/adapters/powertools-log.js';
+import { PRUNES_PER_INVOCATION } from '../../lambdas/domain/pruning.js';
 import { createPresenceHandler } from '../../lambdas/handlers/presence.js';
 import { createPruneHandler } from '../../lambdas/handlers/prune.js';
 import { callerOf, connect, fakeServices, NOW } from '../support/fakes.js';
@@ -119,7 +120,12 @@ describe('the prune function', () => {
   it.each([
     ['no list', {}],
     ['an empty list', { gone: [] }],
-    ['too many', { gone: Array.from({ length: 26 }, () => ({ ...DAN, room: 'lobby' })) }],
+    [
+      'too many',
+      {
+        gone: Array.from({ length: PRUNES_PER_INVOCATION + 1 }, () => ({ ...DAN, room: 'lobby' })),
+      },
+    ],
     ['a connection without a user', { gone: [{ connectionId: 'd1', room: 'lobby' }] }],
     ['a room that is no room name', { gone: [{ ...DAN, room: 'a b' }] }],
   ])('refuses an event with %s before removing anything', async (_, event) => {

@@ -77,6 +77,28 @@ describe('FunctionPool', () => {
     expect(counter.stats()).toEqual({ instances: 1, busy: 0, coldStarts: 1, invocations: 2 });
   });
 
+  it("reports each invocation's own CPU time: a busy loop counts, waiting does not", async () => {
+    const source = `
+export const handler = async ({ spinMs, waitMs }) => {
+  const until = performance.now() + spinMs;
+  while (performance.now() < until) {}
+  await new Promise((resolve) => setTimeout(resolve, waitMs));
+  return 'done';
+};
+`;
+    const timed = pool({ bundle: bundle('timed', source) });
+    await timed.invoke({ spinMs: 0, waitMs: 0 });
+
+    const spinning = await timed.invoke({ spinMs: 150, waitMs: 0 });
+    const waiting = await timed.invoke({ spinMs: 0, waitMs: 150 });
+
+    // Another thread's CPU (this one's, say) is not counted: the wait costs next to nothing.
+    expect(spinning.cpuMs).toBeGreaterThanOrEqual(100);
+    expect(spinning.cpuMs).toBeLessThanOrEqual(spinning.durationMs + 1);
+    expect(waiting.durationMs).toBeGreaterThanOrEqual(150);
+    expect(waiting.cpuMs).toBeLessThan(50);
+  });
+
   it("gives each function its own environment and leaves the parent's alone", async () => {
     const source = `
 export const handler = async () => {
