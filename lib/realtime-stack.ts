@@ -56,7 +56,10 @@ interface HandlerNeeds {
   readonly posts?: boolean;
   /** Fans out to rooms, so it may split a large room's posts across the fan-out workers. */
   readonly fansOut?: boolean;
-  /** Hands the connections its posts find gone to the `prune` function (asynchronously). */
+  /**
+   * Hands the connections its posts find gone to the `prune` function
+   * (asynchronously), once claimed in their room (an UpdateItem).
+   */
   readonly handsOffGone?: boolean;
   /** Verifies tokens, so it reads the HS256 secret or the JWKS. */
   readonly verifiesTokens?: boolean;
@@ -124,8 +127,14 @@ const HANDLER_NEEDS: Readonly<Record<HandlerName, HandlerNeeds>> = {
     fansOut: true,
     handsOffGone: true,
   },
-  // Fed by the table's stream: reads a room's members, posts its presence frame.
-  presence: { tableActions: ['Query'], posts: true, fansOut: true, handsOffGone: true },
+  // Fed by the table's stream: reads a room's members, posts its presence
+  // frame, claims the gone connections it meets.
+  presence: {
+    tableActions: ['UpdateItem', 'Query'],
+    posts: true,
+    fansOut: true,
+    handsOffGone: true,
+  },
   // Invoked asynchronously with connections found gone: removes them and their memberships.
   prune: { tableActions: ['DeleteItem', 'UpdateItem'] },
 };

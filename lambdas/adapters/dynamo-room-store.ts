@@ -1,6 +1,7 @@
 import { type DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { User } from '../../protocol/messages.js';
-import type { Member, RoomStore } from '../domain/ports.js';
+import type { HandOverWindow, Member, RoomStore } from '../domain/ports.js';
+import { setBounded } from '../shared/bounded-map.js';
 import { isConditionFailure } from './dynamo-errors.js';
 import {
   CONNECTION_TTL_S,
@@ -8,9 +9,15 @@ import {
   isLive,
   MEMBER_SK_PREFIX,
   memberSk,
+  pruneClaimSk,
   ROOM_HEAD_SK,
   roomPk,
 } from './table-keys.js';
+
+/** Bound on the claims an instance remembers. */
+const CLAIMS_REMEMBERED = 10_000;
+/** Gone claims expire this long after their window, well after any hand-over reads them. */
+const CLAIM_TTL_S = 3600;
 
 /** A membership record: one per user and room, listing the user's connections there. */
 interface MemberItem {
@@ -29,6 +36,9 @@ interface MemberItem {
  * are answered atomically by the write itself (its old value), with no transaction.
  */
 export class DynamoRoomStore implements RoomStore {
+  /** Room and connection claimed (or seen claimed) by this instance, with the window's start. */
+  private readonly claims = new Map<string, number>();
+
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -83,6 +93,40 @@ export class DynamoRoomStore implements RoomStore {
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
     }
+  }
+
+  /**
+   * One UpdateItem adds the ids to the window's claim item and returns the
+   * ids it held before: the rest are this caller's. Ids this instance already
+   * claimed, or saw claimed, in the window are not written again: its every
+   * fan-out to the room meets them until they are removed. (The item holds
+   * about 20 bytes per id: the 400 KB item limit is some 15,000 connections
+   * gone in one room in one minute; past it the write fails and the caller
+   * hands all of them over, as without a claim.)
+   */
+  async claimGone(
+    room: string,
+    connectionIds: readonly string[],
+    window: HandOverWindow,
+  ): Promise<string[]> {
+    const keyOf = (id: string) => `${room}\n${id}`;
+    const fresh = connectionIds.filter((id) => this.claims.get(keyOf(id)) !== window.startMs);
+    if (fresh.length === 0) return [];
+    const result = await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: roomPk(room), sk: pruneClaimSk(window.startMs) },
+        UpdateExpression: 'ADD gone :ids SET expiresAt = :exp',
+        ExpressionAttributeValues: {
+          ':ids': new Set(fresh),
+          ':exp': epochSeconds(window.endMs) + CLAIM_TTL_S,
+        },
+        ReturnValues: 'UPDATED_OLD',
+      }),
+    );
+    const before = (result.Attributes?.gone as ReadonlySet<string> | undefined) ?? new Set();
+    for (const id of fresh) setBounded(this.claims, keyOf(id), window.startMs, CLAIMS_REMEMBERED);
+    return fresh.filter((id) => !before.has(id));
   }
 
   async *memberPages(room: string): AsyncIterable<readonly Member[]> {

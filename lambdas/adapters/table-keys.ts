@@ -7,11 +7,14 @@
  * | room head   | `room#<room>`    | `member`               |
  * | membership  | `room#<room>`    | `member#<userId>`      |
  * | message     | `room#<room>`    | `msg#<seq, 16 digits>` |
+ * | gone claims | `room#<room>`    | `prune#<window start>` |
  *
  * Connections sit under their user, so a user's connections are one Query
  * (connection limit, `direct`) and the authorizer context gives the key. The
  * room head (holding the seq counter) sorts right before the memberships, so
  * one Query with `begins_with(sk, "member")` reads the members and the seq together.
+ * The gone claims (which connections found gone were handed to `prune` in a
+ * minute) sort after the messages and expire an hour after their minute.
  *
  * One sparse index, `bySweepShard`, holds only connection records: partition
  * `sweepShard` (`sweep#<0..15>`, from the connection id), sort `connectedAt`.
@@ -44,6 +47,9 @@ export const roomPk = (room: string) => `${ROOM_PK_PREFIX}${room}`;
 export const ROOM_HEAD_SK = 'member';
 export const memberSk = (userId: string) => `member#${userId}`;
 export const MEMBER_SK_PREFIX = 'member#';
+/** The claims on a room's gone connections in one hand-over window, by its start (ms). */
+export const pruneClaimSk = (windowStartMs: number) => `prune#${windowStartMs}`;
+export const PRUNE_CLAIM_SK_PREFIX = 'prune#';
 
 const SEQ_DIGITS = 16;
 export const messageSk = (seq: number) => `msg#${String(seq).padStart(SEQ_DIGITS, '0')}`;

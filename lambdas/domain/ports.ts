@@ -95,6 +95,12 @@ export interface Member extends User {
   readonly connectionIds: readonly string[];
 }
 
+/** The span of time in which a gone connection is handed over once: [startMs, endMs). */
+export interface HandOverWindow {
+  readonly startMs: number;
+  readonly endMs: number;
+}
+
 /** Room membership, one record per user and room. */
 export interface RoomStore {
   /**
@@ -108,6 +114,18 @@ export interface RoomStore {
    * connection leaving is a departure on the table's stream.
    */
   removeConnection(room: string, userId: string, connectionId: string): Promise<void>;
+  /**
+   * Claims connections found gone in the room for one hand-over to the
+   * `prune` function in `window`, across every instance: resolves the ones
+   * nobody claimed in that window yet, which the caller hands over. Many
+   * instances' fan-outs meet the same gone connections until they are
+   * removed; each is handed over once a window, not once per instance.
+   */
+  claimGone(
+    room: string,
+    connectionIds: readonly string[],
+    window: HandOverWindow,
+  ): Promise<string[]>;
   /** The room's members, page by page (strongly consistent). */
   memberPages(room: string): AsyncIterable<readonly Member[]>;
   /** Every member and the room's latest sequence number, read together. */

@@ -1,7 +1,7 @@
 import { METRIC } from '../shared/metric-names.js';
 import { forEachBounded } from './concurrency.js';
 import { departConnection } from './departure.js';
-import type { GoneConnection, Services } from './ports.js';
+import type { GoneConnection, HandOverWindow, Services } from './ports.js';
 
 /**
  * API Gateway answers 410 to posts while a connection's `$connect` runs (up to
@@ -20,6 +20,20 @@ export const CONNECT_GRACE_MS = 30_000;
  * many invocations, and so 3 times the cold starts, for the same writes.
  */
 export const PRUNES_PER_INVOCATION = 100;
+
+/**
+ * A connection found gone in a room is handed over to `prune` once per window
+ * of this length, by whichever instance claims it first (the claim is an item
+ * of the room): time for prune to remove it. One that prune left as too recent,
+ * or whose pruning failed for good, is handed over again in a later window.
+ */
+export const HAND_OVER_WINDOW_MS = 60_000;
+
+/** The hand-over window `now` (ms) falls in. */
+export function handOverWindow(now: number): HandOverWindow {
+  const startMs = now - (now % HAND_OVER_WINDOW_MS);
+  return { startMs, endMs: startMs + HAND_OVER_WINDOW_MS };
+}
 
 /** Departures made at once. */
 const DEPARTURES_IN_FLIGHT = 8;

@@ -5,9 +5,12 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoRoomStore } from '../../lambdas/adapters/dynamo-room-store.js';
 import type { Member } from '../../lambdas/domain/ports.js';
+import { localDynamoClient } from '../../local/dynamo/client.js';
+import { type DynamoEngine, startDynamo } from '../../local/dynamo/engine.js';
+import { ensureTables } from '../../local/dynamo/tables.js';
 
 const TABLE = 'table-under-test';
 const NOW = 1_700_000_000_000;
@@ -309,5 +312,102 @@ describe('DynamoRoomStore.snapshot', () => {
       { ...query, ExclusiveStartKey: undefined },
       { ...query, ExclusiveStartKey: pageTwoKey },
     ]);
+  });
+});
+
+describe('DynamoRoomStore.claimGone', () => {
+  const WINDOW = { startMs: NOW, endMs: NOW + 60_000 };
+
+  it("adds the ids to the window's claim item in one write and keeps the ones it held before for others", async () => {
+    ddb.on(UpdateCommand).resolves({ Attributes: { gone: new Set(['c2']) } });
+
+    const mine = await newStore().claimGone('lobby', ['c1', 'c2', 'c3'], WINDOW);
+
+    expect(mine).toEqual(['c1', 'c3']);
+    expect(updateInputs()).toEqual([
+      {
+        TableName: TABLE,
+        Key: { pk: 'room#lobby', sk: `prune#${NOW}` },
+        UpdateExpression: 'ADD gone :ids SET expiresAt = :exp',
+        ExpressionAttributeValues: {
+          ':ids': new Set(['c1', 'c2', 'c3']),
+          ':exp': (NOW + 60_000) / 1000 + 3600,
+        },
+        ReturnValues: 'UPDATED_OLD',
+      },
+    ]);
+  });
+
+  it('writes nothing for ids this instance met in the window, and claims them in the next', async () => {
+    ddb.on(UpdateCommand).resolves({});
+    const store = newStore();
+
+    await store.claimGone('lobby', ['c1'], WINDOW);
+    const again = await store.claimGone('lobby', ['c1'], WINDOW);
+    const elsewhere = await store.claimGone('hall', ['c1'], WINDOW);
+    const next = await store.claimGone('lobby', ['c1'], {
+      startMs: WINDOW.endMs,
+      endMs: WINDOW.endMs + 60_000,
+    });
+
+    expect([again, elsewhere, next]).toEqual([[], ['c1'], ['c1']]);
+    expect(updateInputs()).toHaveLength(3);
+  });
+
+  it('rejects when the write fails, so the caller hands them all over', async () => {
+    ddb
+      .on(UpdateCommand)
+      .rejects(new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} }));
+
+    await expect(newStore().claimGone('lobby', ['c1'], WINDOW)).rejects.toThrow('slow down');
+  });
+});
+
+describe('DynamoRoomStore.claimGone, on dynalite', () => {
+  let dynamo: DynamoEngine | undefined;
+  let client: DynamoDBDocumentClient | undefined;
+
+  beforeAll(async () => {
+    dynamo = await startDynamo({ engine: 'dynalite' });
+    await ensureTables(dynamo.endpoint, [
+      {
+        logicalId: 'RealtimeTable',
+        tableName: 'realtime',
+        keySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        attributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+        ],
+      },
+    ]);
+    client = DynamoDBDocumentClient.from(localDynamoClient(dynamo.endpoint));
+  });
+
+  afterAll(async () => {
+    client?.destroy();
+    await dynamo?.stop();
+  });
+
+  it('gives each gone connection to exactly one of many instances claiming at once', async () => {
+    const ids = Array.from({ length: 60 }, (_, index) => `gone-${index}`);
+    const instances = Array.from(
+      { length: 6 },
+      () => new DynamoRoomStore(client as DynamoDBDocumentClient, 'realtime', () => NOW),
+    );
+
+    const claims = await Promise.all(
+      instances.map((store) =>
+        store.claimGone('storm', ids, { startMs: NOW, endMs: NOW + 60_000 }),
+      ),
+    );
+
+    const all = claims.flat();
+    expect(all.sort()).toEqual([...ids].sort());
+    // And the member listing of the room does not see the claim item.
+    const [page = []] = await allPages((instances[0] as DynamoRoomStore).memberPages('storm'));
+    expect(page).toEqual([]);
   });
 });

@@ -17,13 +17,11 @@ const payloads = () =>
     .map((call) => JSON.parse(String(call.args[0].input.Payload)) as { gone: unknown[] });
 
 describe('the prune queue', () => {
-  let now: number;
   let queue: LambdaPruneQueue;
   beforeEach(() => {
     lambda.reset();
     lambda.on(InvokeCommand).resolves({ StatusCode: 202 });
-    now = 1_000_000;
-    queue = new LambdaPruneQueue(new LambdaClient({ region: 'us-east-1' }), 'prune-fn', () => now);
+    queue = new LambdaPruneQueue(new LambdaClient({ region: 'us-east-1' }), 'prune-fn');
   });
 
   it('invokes the prune function asynchronously, in lots of at most the per-invocation bound', async () => {
@@ -41,18 +39,6 @@ describe('the prune queue', () => {
       1,
     ]);
     expect(payloads()[0]?.gone[0]).toEqual(gone(0));
-  });
-
-  it('hands a connection over once a minute at most, then again', async () => {
-    await queue.enqueue([gone(1), gone(2)]);
-    now += 59_999;
-    await queue.enqueue([gone(1), gone(3)]);
-    now += 1;
-    await queue.enqueue([gone(1)]);
-
-    expect(
-      payloads().map((work) => work.gone.map((g) => (g as { connectionId: string }).connectionId)),
-    ).toEqual([['c1', 'c2'], ['c3'], ['c1']]);
   });
 
   it('invokes nothing for nothing', async () => {

@@ -43,8 +43,16 @@ const DYNAMODB_ACTIONS: Readonly<Record<HandlerName, readonly string[]>> = {
   fanout: [],
   // send's and direct's work without their admission's GetItem.
   publish: ['UpdateItem', 'Query', 'PutItem'],
-  // The room's members, and reading the table's stream through its event source mapping.
-  presence: ['Query', 'DescribeStream', 'GetRecords', 'GetShardIterator', 'ListStreams'],
+  // The room's members, the claim on the gone connections it meets, and the
+  // table's stream through its event source mapping.
+  presence: [
+    'UpdateItem',
+    'Query',
+    'DescribeStream',
+    'GetRecords',
+    'GetShardIterator',
+    'ListStreams',
+  ],
   prune: ['DeleteItem', 'UpdateItem'],
 };
 

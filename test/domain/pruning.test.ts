@@ -59,11 +59,12 @@ describe('pruning', () => {
     for (const caller of gone) world.notifier.gone.add(caller.connectionId);
     world.notifier.posts.length = 0;
 
-    // Every live member sends before anything is pruned: each send finds all ten.
+    // Every live member sends before anything is pruned: each send finds all
+    // ten, and the first to claim them hands them over.
     for (const caller of live) {
       await send(world.services, caller, { action: 'send', room: 'lobby', data: 1 });
     }
-    expect(world.pruneQueue.queued).toHaveLength(30);
+    expect(world.pruneQueue.queued).toHaveLength(10);
     await world.settle();
 
     for (const caller of live) {
@@ -73,6 +74,49 @@ describe('pruning', () => {
     expect([...world.connections.records.keys()].sort()).toEqual(
       live.map((c) => c.connectionId).sort(),
     );
+  });
+
+  it('hands a gone connection over again in the next window when its pruning never happened', async () => {
+    const [alice] = await lobbyWith(1, 'alice');
+    const [gone] = await lobbyWith(1, 'gone');
+    world.notifier.gone.add(gone?.connectionId ?? '');
+    const sendOnce = () =>
+      send(world.services, alice as ReturnType<typeof callerOf>, {
+        action: 'send',
+        room: 'lobby',
+        data: 1,
+      });
+
+    await sendOnce();
+    // The queued invocation is lost (its retries spent) before it removed anything.
+    world.pruneQueue.queued.length = 0;
+    world.clock.now += 59_999;
+    await sendOnce();
+    const withinWindow = world.pruneQueue.queued.length;
+    world.clock.now += 2;
+    await sendOnce();
+
+    expect(withinWindow).toBe(0);
+    expect(world.pruneQueue.queued.map((g) => g.connectionId)).toEqual([gone?.connectionId]);
+  });
+
+  it('hands every gone connection over when the claim cannot be written: a repeat is harmless, a loss is not', async () => {
+    const [alice] = await lobbyWith(1, 'alice');
+    const gone = await lobbyWith(2, 'gone');
+    for (const caller of gone) world.notifier.gone.add(caller.connectionId);
+    world.rooms.failing.add('claimGone');
+
+    for (let index = 0; index < 2; index++) {
+      await send(world.services, alice as ReturnType<typeof callerOf>, {
+        action: 'send',
+        room: 'lobby',
+        data: index,
+      });
+    }
+
+    expect(world.pruneQueue.queued).toHaveLength(4);
+    await world.settle();
+    expect([...world.connections.records.keys()]).toEqual([alice?.connectionId]);
   });
 
   it('in a room of 200 users where 60 vanish, each live member gets every message and one departure frame', async () => {

@@ -100,9 +100,9 @@ describe('calls per request path, on dynalite', () => {
     });
 
     expect(cost).toEqual({
-      // Send: admission, seq, message, members. Prune: the record, the membership.
-      // Presence: the members.
-      dynamo: { UpdateItem: 3, PutItem: 1, Query: 2, DeleteItem: 1 },
+      // Send: admission, seq, message, members, the claim on the gone one.
+      // Prune: the record, the membership. Presence: the members.
+      dynamo: { UpdateItem: 4, PutItem: 1, Query: 2, DeleteItem: 1 },
       // Send: 3 posts (one answered 410). Presence: one to each of the two left.
       management: { POST: 5 },
       invocations: { SendHandler: 1, PruneHandler: 1, PresenceHandler: 1 },

@@ -7,6 +7,7 @@ import type {
   ConnectionStore,
   Delivery,
   GoneConnection,
+  HandOverWindow,
   Member,
   MessageStore,
   NewConnection,
@@ -130,7 +131,7 @@ export class FakeRooms implements RoomStore, MessageStore {
   readonly seqs = new Map<string, number>();
   readonly stored: Array<{ message: MessageFrame; expiresAt: number }> = [];
   pageSize = 1000;
-  /** Operations that fail as DynamoDB would once its retries are spent: 'addConnection', 'snapshot'. */
+  /** Operations that fail as DynamoDB would once its retries are spent: 'addConnection', 'snapshot', 'claimGone'. */
   readonly failing = new Set<string>();
   /** Rooms whose members cannot be read (the Query fails after its retries). */
   readonly unreadable = new Set<string>();
@@ -147,6 +148,19 @@ export class FakeRooms implements RoomStore, MessageStore {
     users.set(user.userId, entry);
     if (firstOfUser) this.changed(room, { userId: user.userId, name: user.name }, true);
     return { alreadyIn };
+  }
+
+  /** The table's claim items, as every instance shares them: `<room>\n<window start>` → ids. */
+  readonly goneClaims = new Map<string, Set<string>>();
+
+  async claimGone(room: string, connectionIds: readonly string[], window: HandOverWindow) {
+    if (this.failing.has('claimGone')) throw new Error('claimGone failed after retries');
+    const key = `${room}\n${window.startMs}`;
+    const claimed = this.goneClaims.get(key) ?? new Set<string>();
+    this.goneClaims.set(key, claimed);
+    const mine = connectionIds.filter((id) => !claimed.has(id));
+    for (const id of mine) claimed.add(id);
+    return mine;
   }
 
   async removeConnection(room: string, userId: string, connectionId: string) {

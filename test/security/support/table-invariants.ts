@@ -24,6 +24,7 @@ const CONNECTION_ATTRIBUTES = [
 const HEAD_ATTRIBUTES = ['pk', 'sk', 'seq'];
 const MEMBERSHIP_ATTRIBUTES = ['pk', 'sk', 'userId', 'name', 'conns', 'expiresAt'];
 const MESSAGE_ATTRIBUTES = ['pk', 'sk', 'frame', 'expiresAt'];
+const GONE_CLAIM_ATTRIBUTES = ['pk', 'sk', 'gone', 'expiresAt'];
 
 const strings = (value: unknown) => [...((value as Set<string> | undefined) ?? [])].sort();
 
@@ -90,6 +91,11 @@ export function expectOnlyWhatWasDone(
         .map((known) => known.connectionId);
       expect(strings(item.conns), shown).toEqual(joined.sort());
       memberships.add(`${room} ${userId}`);
+    } else if (sk.startsWith('prune#')) {
+      // Connections a fan-out found gone in the room and handed to prune, in one minute.
+      expect(sk, shown).toMatch(/^prune#\d+$/);
+      expectOnly(item, GONE_CLAIM_ATTRIBUTES, shown);
+      expect(strings(item.gone).length, shown).toBeGreaterThan(0);
     } else {
       expect(sk, `an item of no documented kind: ${shown}`).toMatch(/^msg#\d{16}$/);
       expectOnly(item, MESSAGE_ATTRIBUTES, shown);
