@@ -34,6 +34,8 @@ const RETENTION_MS = 24 * 3600 * 1000;
 interface Lane {
   readonly records: CapturedRecord[];
   running: boolean;
+  /** When the lane last took a batch (ms): gathering the next one starts then. */
+  gatheringSince: number;
   /** Wakes the lane while it waits for a fuller batch. */
   wake?: () => void;
 }
@@ -70,6 +72,7 @@ export class StreamEventSourceMapping {
     this.#lanes = Array.from({ length: this.#mapping.parallelizationFactor }, () => ({
       records: [],
       running: false,
+      gatheringSince: 0,
     }));
   }
 
@@ -119,7 +122,9 @@ export class StreamEventSourceMapping {
       while (!this.#stopping.signal.aborted && lane.records.length > 0) {
         await this.#batchingWindow(lane);
         if (this.#stopping.signal.aborted) return;
-        await this.#deliver(takeBatch(lane.records, this.#mapping.batchSize));
+        const batch = takeBatch(lane.records, this.#mapping.batchSize);
+        lane.gatheringSince = this.#now();
+        await this.#deliver(batch);
       }
     } catch (error) {
       this.#options.log(`${this.#name}: stopped delivering: ${String(error)}`);
@@ -128,10 +133,18 @@ export class StreamEventSourceMapping {
     }
   }
 
-  /** Waits while the batch could grow: not full, not at 6 MB, window not over. */
+  /**
+   * Waits while the batch could grow: not full, not at 6 MB, window not over.
+   * The window runs from when gathering began: the first record's arrival, or
+   * for records that came while the lane's last batch was in flight, when
+   * that batch was taken (the poller gathers the next batch meanwhile). A
+   * room busy for longer than the window gets its next batch as soon as the
+   * last one returns, not a window after.
+   */
   async #batchingWindow(lane: Lane): Promise<void> {
     const windowMs = this.#mapping.maximumBatchingWindowInSeconds * 1000;
-    const deadline = this.#now() + windowMs;
+    const first = lane.records[0]?.capturedAtMs ?? this.#now();
+    const deadline = Math.max(first, lane.gatheringSince) + windowMs;
     while (
       !this.#stopping.signal.aborted &&
       this.#now() < deadline &&

@@ -178,6 +178,40 @@ describe('an event source mapping from a DynamoDB stream', () => {
     expect(Date.now() - fullAt).toBeLessThan(500);
   });
 
+  it('gathers the next batch while one is in flight, so it goes once the window since that batch has passed', async () => {
+    let clock = Date.now();
+    let release = () => {};
+    const slow = new FakeFunction((_, call) =>
+      call === 1
+        ? new Promise<Invocation>((resolve) => {
+            release = () => resolve({ ok: true, result: null });
+          })
+        : { ok: true, result: null },
+    );
+    const mapping = start(slow, { batchSize: 10, maximumBatchingWindowInSeconds: 1 }, () => clock);
+
+    // Gathered for a window already: it goes at once.
+    mapping.push(change('room#a', '1', 'INSERT', clock - 1_000));
+    await within(
+      new Promise<void>((resolve) => {
+        const check = setInterval(() => {
+          if (slow.batches.length === 1) resolve(clearInterval(check));
+        }, 5);
+      }),
+      3000,
+      'the first batch',
+    );
+    mapping.push(change('room#a', '2', 'INSERT', clock));
+    // The first batch has been in flight for longer than the window.
+    clock += 2_000;
+    const releasedAt = Date.now();
+    release();
+    await idle(mapping);
+
+    expect(slow.batches).toEqual([['1'], ['2']]);
+    expect(Date.now() - releasedAt).toBeLessThan(500);
+  });
+
   it('spreads partition keys over ParallelizationFactor lanes, each key in one lane and in order', async () => {
     const fn = new FakeFunction(async (records) => {
       // Uneven work, so lanes overtake each other.
