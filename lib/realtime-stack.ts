@@ -324,6 +324,7 @@ export class RealtimeStack extends Stack {
     const monitoring = new RealtimeMonitoring(this, 'Monitoring', {
       functions: [...Object.values(functions), ...(reference === undefined ? [] : [reference])],
       authorizer: functions.authorizer,
+      streamConsumer: functions.presence,
       table: this.table,
       api: this.api,
       alarmEmail: config.alarmEmail,

@@ -25,6 +25,12 @@ export interface RealtimeMonitoringProps {
    * @default - no function's Errors include refusals
    */
   readonly authorizer?: lambda.IFunction;
+  /**
+   * The function the table's stream feeds (`presence`): its IteratorAge, how
+   * far behind the stream it runs, is alarmed.
+   * @default - no stream consumer is watched
+   */
+  readonly streamConsumer?: lambda.IFunction;
   /** The table whose capacity and throttling are watched, indexes included. */
   readonly table: RealtimeTable;
   /** The WebSocket API whose stage is graphed. */
@@ -63,6 +69,10 @@ const TABLE_THROTTLES_THRESHOLD = 1;
 const DELIVERY_FAILURES_THRESHOLD = 10;
 // `internal` is answered once retries within the function's time ran out.
 const INTERNAL_ERRORS_THRESHOLD = 5;
+// Presence changes reach members within 2 s (PROTOCOL.md 4.1). A stream
+// consumer a minute behind is retrying failed batches (which it reports
+// without throwing, so its Errors stay quiet) or cannot keep up.
+const ITERATOR_AGE_THRESHOLD_MS = 60_000;
 
 /**
  * Alarms and a dashboard for the stack: function errors and throttles,
@@ -118,6 +128,20 @@ export class RealtimeMonitoring extends Construct {
         threshold: FUNCTION_THROTTLES_THRESHOLD,
         description: `${name} was throttled: the account's Lambda concurrency ran out`,
       });
+    }
+    if (props.streamConsumer !== undefined) {
+      const name = props.streamConsumer.node.id;
+      this.alarm(
+        `${name}IteratorAge`,
+        props.streamConsumer.metric('IteratorAge', {
+          statistic: cloudwatch.Stats.MAXIMUM,
+          period: PERIOD,
+        }),
+        {
+          threshold: ITERATOR_AGE_THRESHOLD_MS,
+          description: `${name} runs a minute or more behind the table's stream: presence changes are late`,
+        },
+      );
     }
     this.alarm('TableThrottles', tableThrottles, {
       threshold: TABLE_THROTTLES_THRESHOLD,

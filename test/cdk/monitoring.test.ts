@@ -182,6 +182,19 @@ describe('the alarms', () => {
     }
   });
 
+  it("watch how far the presence function runs behind the table's stream, firing at a minute", () => {
+    const id = functionIdOf(stack, 'presence');
+    expect(
+      onlyAlarm(alarmsReading('AWS/Lambda', 'IteratorAge', { FunctionName: { Ref: id } })),
+    ).toMatchObject({
+      Threshold: 60_000,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Statistic: 'Maximum',
+      Period: 300,
+    });
+    expect(alarmsReading('AWS/Lambda', 'IteratorAge', {})).toHaveLength(1);
+  });
+
   it('watch the read and write throttle events of the table and of its sweep index', () => {
     const tableId = logicalIdOf(stack, stack.table.table.node.defaultChild as CfnTable);
     const table = { TableName: { Ref: tableId } };
@@ -231,7 +244,7 @@ describe('the alarms', () => {
 
   it('all treat missing data as not breaching', () => {
     const alarms = alarmsOf(resources);
-    expect(alarms.length).toBe(2 * HANDLER_NAMES.length + 3);
+    expect(alarms.length).toBe(2 * HANDLER_NAMES.length + 4);
     for (const [id, alarm] of alarms) {
       expect(alarm.Properties?.TreatMissingData, id).toBe('notBreaching');
     }
@@ -261,7 +274,7 @@ describe('the alarm notifications', () => {
   it('are sent by every alarm when it fires and when it recovers', () => {
     const [[topicId] = []] = ofType(mailed, 'AWS::SNS::Topic');
     const alarms = alarmsOf(mailed);
-    expect(alarms.length).toBe(2 * HANDLER_NAMES.length + 3);
+    expect(alarms.length).toBe(2 * HANDLER_NAMES.length + 4);
     for (const [id, alarm] of alarms) {
       expect(alarm.Properties?.AlarmActions, id).toEqual([{ Ref: topicId }]);
       expect(alarm.Properties?.OKActions, id).toEqual([{ Ref: topicId }]);
