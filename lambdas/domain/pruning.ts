@@ -15,9 +15,8 @@ export const CONNECT_GRACE_MS = 30_000;
  * Gone connections one `prune` invocation removes at most: the queue hands
  * them over in lots of this size, so even a mass disconnect in a room of
  * thousands is a few invocations of about a second each (100 departures, 8 at
- * a time, two writes each), never one that runs out of time. Lots of 25 made
- * a storm of 60 gone connections, met by every busy send instance, 3 times as
- * many invocations, and so 3 times the cold starts, for the same writes.
+ * a time, two writes each), never one that runs out of time, and few cold
+ * starts for its writes (lots of 25 took a storm of 60 in 3 invocations).
  */
 export const PRUNES_PER_INVOCATION = 100;
 
