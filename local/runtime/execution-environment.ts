@@ -103,12 +103,15 @@ export class ExecutionEnvironment {
     const started = performance.now();
     const coldStart = !this.#initialised;
     let initCpuMs = 0;
+    /** The invocation's CPU with its init's, when the thread measured it. */
+    const withInit = (cpuMs: number | undefined) =>
+      cpuMs === undefined ? {} : { cpuMs: initCpuMs + cpuMs };
     const fail = (error: InvokeError, cpuMs?: number): InvokeResult => ({
       ok: false,
       error,
       coldStart,
       durationMs: performance.now() - started,
-      ...(cpuMs === undefined ? {} : { cpuMs: initCpuMs + cpuMs }),
+      ...withInit(cpuMs),
     });
 
     if (coldStart) {
@@ -127,7 +130,7 @@ export class ExecutionEnvironment {
         return fail(crashed(`Runtime sent ${init.message.type} before init completed`));
       }
       this.#initialised = true;
-      initCpuMs = init.message.initCpuMs;
+      initCpuMs = init.message.initCpuMs ?? 0;
     }
 
     const request: InvokeMessage = {
@@ -161,7 +164,7 @@ export class ExecutionEnvironment {
       result: message.result,
       coldStart,
       durationMs: performance.now() - started,
-      cpuMs: initCpuMs + message.cpuMs,
+      ...withInit(message.cpuMs),
     };
   }
 

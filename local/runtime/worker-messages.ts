@@ -25,8 +25,8 @@ export interface InvokeMessage {
 export type WorkerMessage =
   | {
       readonly type: 'ready';
-      /** CPU time of the thread's init (importing the bundle), in ms. */
-      readonly initCpuMs: number;
+      /** CPU time of the thread's init (importing the bundle), in ms; absent before Node 23.9. */
+      readonly initCpuMs?: number;
     }
   | { readonly type: 'init-error'; readonly error: ErrorShape }
   | {
@@ -34,13 +34,13 @@ export type WorkerMessage =
       readonly requestId: string;
       readonly ok: true;
       readonly result: unknown;
-      /** CPU time of the thread while the handler ran, in ms. */
-      readonly cpuMs: number;
+      /** CPU time of the thread while the handler ran, in ms; absent before Node 23.9. */
+      readonly cpuMs?: number;
     }
   | {
       readonly type: 'result';
       readonly requestId: string;
       readonly ok: false;
       readonly error: ErrorShape;
-      readonly cpuMs: number;
+      readonly cpuMs?: number;
     };

@@ -31,8 +31,17 @@ function logFailure(label, requestId, error) {
   console.error(`${requestId}\tERROR\t${label}\t${detail}`);
 }
 
-/** Milliseconds of CPU this thread has used since `since` (process.threadCpuUsage's value). */
+// process.threadCpuUsage came in Node 23.9: on an older Node no CPU time is reported.
+const measuresCpu = typeof process.threadCpuUsage === 'function';
+
+/** This thread's CPU usage so far, for `cpuMsSince`; undefined where it cannot be measured. */
+function cpuNow() {
+  return measuresCpu ? process.threadCpuUsage() : undefined;
+}
+
+/** Milliseconds of CPU this thread has used since `since` (a `cpuNow()` value). */
 function cpuMsSince(since) {
+  if (since === undefined) return undefined;
   const { user, system } = process.threadCpuUsage(since);
   return (user + system) / 1000;
 }
@@ -56,14 +65,14 @@ async function init() {
 }
 
 // This thread's own CPU, not the process's: the parent and other instances share the process.
-const initCpu = process.threadCpuUsage();
+const initCpu = cpuNow();
 const { handler, error } = await init();
 if (handler === undefined) {
   // No listener is left, so the thread ends; the parent discards it and the next invoke inits afresh.
   parentPort.postMessage({ type: 'init-error', error });
 } else {
   parentPort.on('message', async ({ requestId, deadline, event }) => {
-    const cpu = process.threadCpuUsage();
+    const cpu = cpuNow();
     const context = {
       awsRequestId: requestId,
       functionName,
