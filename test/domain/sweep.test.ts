@@ -81,9 +81,10 @@ describe('sweep', () => {
     const { world } = await worldWith(['alice', 'a1'], ['bob', 'b1']);
     world.notifier.gone.add('a1');
 
-    const report = await sweep(world.services, {
-      deadline: () => Date.now() + PAGE_RESERVE_MS - 1,
-    });
+    // Fixed before the sweep reads the clock: a deadline recomputed on each
+    // call moves with the clock and, a millisecond later, leaves room for a page.
+    const deadline = Date.now() + PAGE_RESERVE_MS - 1;
+    const report = await sweep(world.services, { deadline: () => deadline });
 
     expect(report).toEqual({ checked: 0, pruned: 0, failed: 0, complete: false });
     expect(world.connections.records.has('a1')).toBe(true);
