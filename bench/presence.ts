@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SignJWT } from 'jose';
 import { type LocalStack, startLocalStack } from '../local/local-stack.js';
-import { Meter } from '../local/metering/meter.js';
+import { Meter, NO_INVOCATIONS } from '../local/metering/meter.js';
 import { BenchClient, type BenchData } from './bench-client.js';
-import { percentile } from './stats.js';
+import { percentile, sum } from './stats.js';
 import { forEachLimited, log, machine, round, sleep } from './support.js';
 
 /**
@@ -204,7 +204,7 @@ async function fill(
     presencePosts: posts,
     v1Posts: v1,
     ofV1: round(posts / v1, 4),
-    presenceInvocations: snapshot.invocations.PresenceHandler?.count ?? 0,
+    presenceInvocations: (snapshot.invocations.PresenceHandler ?? NO_INVOCATIONS).count,
     joinsMs: round(lastJoin - first, 1),
     convergedAfterLastJoinMs: round(Math.max(0, converged - lastJoin), 1),
   };
@@ -326,7 +326,7 @@ async function massDisconnect(stack: LocalStack, members: readonly BenchClient[]
 
 /** Mean duration of the send function since the meter's reset. */
 function sendFunctionMs(meter: Meter, sends: number): number {
-  return round((meter.snapshot().invocations.SendHandler?.totalMs ?? 0) / sends, 1);
+  return round((meter.snapshot().invocations.SendHandler ?? NO_INVOCATIONS).totalMs / sends, 1);
 }
 
 /** The gateway's connection of each user (one each in these rooms). */
@@ -392,12 +392,11 @@ async function sustained(
     .flatMap((client) => client.deliveries.filter((d) => ns.has(d.n)).map((d) => d.latencyMs))
     .sort((a, b) => a - b);
   const snapshot = meter.snapshot();
-  const perSend = (name: string) => round((snapshot.invocations[name]?.totalMs ?? 0) / count, 1);
+  const of = (name: string) => snapshot.invocations[name] ?? NO_INVOCATIONS;
+  const perSend = (name: string) => round(of(name).totalMs / count, 1);
   const processCpuMs = (used.user + used.system) / 1000;
-  const functionsCpuMs = Object.values(snapshot.invocations).reduce((sum, c) => sum + c.cpuMs, 0);
-  const sendCpuMs =
-    (snapshot.invocations.SendHandler?.cpuMs ?? 0) +
-    (snapshot.invocations.FanoutHandler?.cpuMs ?? 0);
+  const functionsCpuMs = sum(Object.values(snapshot.invocations).map((counts) => counts.cpuMs));
+  const sendCpuMs = of('SendHandler').cpuMs + of('FanoutHandler').cpuMs;
   return {
     users: members.length,
     sends: count,
@@ -407,7 +406,7 @@ async function sustained(
     p50Ms: round(percentile(latencies, 0.5), 1),
     p99Ms: round(percentile(latencies, 0.99), 1),
     maxMs: round(latencies.at(-1) ?? Number.NaN, 1),
-    cpuUsPerDelivery: round((used.user + used.system) / Math.max(1, latencies.length), 1),
+    cpuUsPerDelivery: round((processCpuMs * 1000) / Math.max(1, latencies.length), 1),
     sendFunctionMsPerSend: perSend('SendHandler'),
     workerMsPerSend: perSend('FanoutHandler'),
     whereTheTimeGoes: {

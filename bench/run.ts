@@ -23,7 +23,7 @@ import { DEFAULT_FAN_OUT_CHUNK_SIZE } from '../lambdas/shared/config.js';
 import { synthesizeApp } from '../lib/realtime-app.js';
 import { localDynamoClient } from '../local/dynamo/client.js';
 import { type LocalStack, startLocalStack } from '../local/local-stack.js';
-import { Meter, type MeterSnapshot } from '../local/metering/meter.js';
+import { Meter, type MeterSnapshot, NO_INVOCATIONS } from '../local/metering/meter.js';
 import { BenchClient, type BenchData } from './bench-client.js';
 import { coldStarts } from './cold-start.js';
 import { costPerMillionSends, PRICES, type SendCost } from './cost-model.js';
@@ -308,7 +308,7 @@ async function measurePatterns(
     const counts = calls[pattern];
     const perSend = (value: number) => round(value / COUNTED_SENDS, 3);
     const handler = pattern === 'ours' ? 'SendHandler' : 'ReferenceSendHandler';
-    const invocations = timing.invocations[handler] ?? { count: 0, totalMs: 0, cpuMs: 0 };
+    const invocations = timing.invocations[handler] ?? NO_INVOCATIONS;
     const memoryMb = [...stack.model.functions.values()].find(
       (fn) => fn.name === handler,
     )?.memoryMb;
@@ -317,11 +317,7 @@ async function measurePatterns(
     );
     const lambdaMsPerSend = invocations.count > 0 ? invocations.totalMs / invocations.count : 0;
     // Large rooms' shares posted by the fan-out workers are billed too.
-    const workers = (pattern === 'ours' && timing.invocations.FanoutHandler) || {
-      count: 0,
-      totalMs: 0,
-      cpuMs: 0,
-    };
+    const workers = (pattern === 'ours' && timing.invocations.FanoutHandler) || NO_INVOCATIONS;
     const billed = {
       count: invocations.count + workers.count,
       totalMs: invocations.totalMs + workers.totalMs,

@@ -48,7 +48,9 @@ async function claimed(
   const window = handOverWindow(services.clock());
   const byRoom = new Map<string | undefined, GoneConnection[]>();
   for (const connection of gone) {
-    byRoom.set(connection.room, [...(byRoom.get(connection.room) ?? []), connection]);
+    const found = byRoom.get(connection.room);
+    if (found === undefined) byRoom.set(connection.room, [connection]);
+    else found.push(connection);
   }
   const lots = await Promise.all(
     [...byRoom].map(async ([room, found]) => {

@@ -17,6 +17,9 @@ export interface InvocationCounts {
   cpuMs: number;
 }
 
+/** The counts of a function not invoked. */
+export const NO_INVOCATIONS: Readonly<InvocationCounts> = { count: 0, totalMs: 0, cpuMs: 0 };
+
 /** A copy of the counts at one moment. */
 export interface MeterSnapshot {
   /** DynamoDB requests by operation (`Query`, `UpdateItem`, ...). */

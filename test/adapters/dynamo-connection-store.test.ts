@@ -17,19 +17,12 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { DynamoConnectionStore } from '../../lambdas/adapters/dynamo-connection-store.js';
 import { sweepShardOf } from '../../lambdas/adapters/table-keys.js';
 import type { AdmitOutcome } from '../../lambdas/domain/ports.js';
-import { localDynamoClient } from '../../local/dynamo/client.js';
-import {
-  type DynamoEngine,
-  ENGINE_NAMES,
-  javaVersion,
-  MIN_JAVA_VERSION,
-  startDynamo,
-} from '../../local/dynamo/engine.js';
-import { ensureTables } from '../../local/dynamo/tables.js';
+import { ENGINE_NAMES, javaVersion, MIN_JAVA_VERSION } from '../../local/dynamo/engine.js';
+import { useEngineTable } from '../support/realtime-table.js';
 
 const TABLE = 'table-under-test';
 const NOW = 1_700_000_000_000;
@@ -1193,35 +1186,7 @@ for (const engine of ENGINE_NAMES) {
   describe.skipIf(engine === 'dynamodb-local' && skipDynamoDbLocal)(
     `the rate limit, on ${engine}`,
     () => {
-      let dynamo: DynamoEngine | undefined;
-      let client: DynamoDBDocumentClient | undefined;
-      const table = () => ({ client: client as DynamoDBDocumentClient, tableName: 'realtime' });
-
-      beforeAll(async () => {
-        dynamo = await startDynamo({ engine });
-        await ensureTables(dynamo.endpoint, [
-          {
-            logicalId: 'RealtimeTable',
-            tableName: 'realtime',
-            keySchema: [
-              { AttributeName: 'pk', KeyType: 'HASH' },
-              { AttributeName: 'sk', KeyType: 'RANGE' },
-            ],
-            attributeDefinitions: [
-              { AttributeName: 'pk', AttributeType: 'S' },
-              { AttributeName: 'sk', AttributeType: 'S' },
-            ],
-          },
-        ]);
-        client = DynamoDBDocumentClient.from(localDynamoClient(dynamo.endpoint), {
-          marshallOptions: { removeUndefinedValues: true },
-        });
-      });
-
-      afterAll(async () => {
-        client?.destroy();
-        await dynamo?.stop();
-      });
+      const table = useEngineTable(engine);
 
       limiterScenarios(table, [10]);
     },

@@ -5,12 +5,10 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { DynamoRoomStore } from '../../lambdas/adapters/dynamo-room-store.js';
 import type { Member } from '../../lambdas/domain/ports.js';
-import { localDynamoClient } from '../../local/dynamo/client.js';
-import { type DynamoEngine, startDynamo } from '../../local/dynamo/engine.js';
-import { ensureTables } from '../../local/dynamo/tables.js';
+import { useEngineTable } from '../support/realtime-table.js';
 
 const TABLE = 'table-under-test';
 const NOW = 1_700_000_000_000;
@@ -364,38 +362,13 @@ describe('DynamoRoomStore.claimGone', () => {
 });
 
 describe('DynamoRoomStore.claimGone, on dynalite', () => {
-  let dynamo: DynamoEngine | undefined;
-  let client: DynamoDBDocumentClient | undefined;
-
-  beforeAll(async () => {
-    dynamo = await startDynamo({ engine: 'dynalite' });
-    await ensureTables(dynamo.endpoint, [
-      {
-        logicalId: 'RealtimeTable',
-        tableName: 'realtime',
-        keySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
-        ],
-        attributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'S' },
-        ],
-      },
-    ]);
-    client = DynamoDBDocumentClient.from(localDynamoClient(dynamo.endpoint));
-  });
-
-  afterAll(async () => {
-    client?.destroy();
-    await dynamo?.stop();
-  });
+  const table = useEngineTable('dynalite');
 
   it('gives each gone connection to exactly one of many instances claiming at once', async () => {
     const ids = Array.from({ length: 60 }, (_, index) => `gone-${index}`);
     const instances = Array.from(
       { length: 6 },
-      () => new DynamoRoomStore(client as DynamoDBDocumentClient, 'realtime', () => NOW),
+      () => new DynamoRoomStore(table().client, table().tableName, () => NOW),
     );
 
     const claims = await Promise.all(

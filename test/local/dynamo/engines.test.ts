@@ -25,7 +25,8 @@ import {
   startDynamo,
 } from '../../../local/dynamo/engine.js';
 import { freePort } from '../../../local/dynamo/free-port.js';
-import { ensureTables, type TableDefinition } from '../../../local/dynamo/tables.js';
+import { ensureTables } from '../../../local/dynamo/tables.js';
+import { realtimeTable } from '../../support/realtime-table.js';
 
 const java = await javaVersion();
 const javaMissing = java === undefined || java < MIN_JAVA_VERSION;
@@ -44,23 +45,6 @@ if (skipDynamoDbLocal) {
       '',
     ].join('\n'),
   );
-}
-
-/** The realtime table as the synthesized template describes it. */
-function realtimeTable(tableName: string): TableDefinition {
-  return {
-    logicalId: 'RealtimeTable',
-    tableName,
-    keySchema: [
-      { AttributeName: 'pk', KeyType: 'HASH' },
-      { AttributeName: 'sk', KeyType: 'RANGE' },
-    ],
-    attributeDefinitions: [
-      { AttributeName: 'pk', AttributeType: 'S' },
-      { AttributeName: 'sk', AttributeType: 'S' },
-    ],
-    ttlAttribute: 'expiresAt',
-  };
 }
 
 function documentClient(endpoint: string): DynamoDBDocumentClient {
