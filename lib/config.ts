@@ -1,4 +1,5 @@
 import type { Node } from 'constructs';
+import * as rules from './setting-rules.js';
 
 /**
  * Deployment configuration of the stack, read from CDK context first and then
@@ -182,72 +183,43 @@ function defined<K extends string, V>(key: K, value: V | undefined): { [P in K]?
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }
 
-const positiveNumber: Parser<number> = (raw) => {
-  const value = Number(raw);
-  return Number.isFinite(value) && value > 0 ? value : { invalid: 'must be a positive number' };
-};
+/** A parser of a number that `rule` accepts. */
+function numberBy(rule: (value: number) => rules.Refusal): Parser<number> {
+  return (raw) => {
+    const value = Number(raw);
+    const refusal = rule(value);
+    return refusal === undefined ? value : { invalid: refusal };
+  };
+}
+
+/** A parser of text that `rule` accepts as it is. */
+function textBy(rule: (value: string) => rules.Refusal): Parser<string> {
+  return (raw) => {
+    const refusal = rule(raw);
+    return refusal === undefined ? raw : { invalid: refusal };
+  };
+}
+
+const positiveNumber = numberBy(rules.positiveNumber);
+const positiveInteger = numberBy(rules.positiveInteger);
+const stageName = textBy(rules.stageName);
+const emailAddress = textBy(rules.emailAddress);
+const httpsUrl = textBy(rules.httpsUrl);
+const secretsManagerArn = textBy(rules.secretsManagerArn);
 
 const flag: Parser<boolean> = (raw) =>
   raw === 'true' ? true : raw === 'false' ? false : { invalid: 'must be true or false' };
-
-const positiveInteger: Parser<number> = (raw) => {
-  const value = Number(raw);
-  return Number.isSafeInteger(value) && value > 0
-    ? value
-    : { invalid: 'must be a positive integer' };
-};
 
 const deploymentStage: Parser<DeploymentStage> = (raw) =>
   (DEPLOYMENT_STAGES as readonly string[]).includes(raw)
     ? (raw as DeploymentStage)
     : { invalid: `must be one of ${DEPLOYMENT_STAGES.join(', ')}` };
 
-// One bare address, the endpoint an SNS email subscription takes; a typo here
-// would only surface as a confirmation mail that never arrives.
-const emailAddress: Parser<string> = (raw) =>
-  /^[^\s@,;<>"]+@[^\s@,;<>"]+\.[^\s@,;<>"]+$/.test(raw)
-    ? raw
-    : { invalid: 'must be one email address, such as ops@example.com' };
-
-// API Gateway stage names: letters, digits, hyphens and underscores, at most 128.
-const stageName: Parser<string> = (raw) =>
-  /^[A-Za-z0-9_-]{1,128}$/.test(raw)
-    ? raw
-    : { invalid: 'must be 1 to 128 letters, digits, hyphens or underscores' };
-
-const httpsUrl: Parser<string> = (raw) => {
-  try {
-    if (new URL(raw).protocol === 'https:') return raw;
-  } catch {
-    // Falls through to the refusal below.
-  }
-  return { invalid: 'must be an https URL' };
-};
-
-// Lambda reads the secret by its complete ARN (the one Secrets Manager shows,
-// ending in a six-character suffix); a partial ARN would need a wildcard grant.
-const secretsManagerArn: Parser<string> = (raw) =>
-  /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+-[A-Za-z0-9]{6}$/.test(raw)
-    ? raw
-    : { invalid: 'must be the complete ARN of a Secrets Manager secret' };
-
 const origins: Parser<readonly string[]> = (raw) => {
   const list = raw
     .split(',')
     .map((origin) => origin.trim())
     .filter((origin) => origin.length > 0);
-  for (const origin of list) {
-    let parsed: URL | undefined;
-    try {
-      parsed = new URL(origin);
-    } catch {
-      parsed = undefined;
-    }
-    if (parsed === undefined || parsed.origin !== origin) {
-      return {
-        invalid: `must list origins such as https://app.example.com ("${origin}" is not one)`,
-      };
-    }
-  }
-  return list.length > 0 ? list : { invalid: 'must list at least one origin' };
+  const refusal = rules.origins(list);
+  return refusal === undefined ? list : { invalid: refusal };
 };

@@ -66,6 +66,17 @@ export interface LocalStackOptions {
   readonly env?: Env;
   /** A cloud assembly already synthesized with bundles; synthesized afresh when absent. */
   readonly assembly?: string;
+  /**
+   * The stack of the assembly to run: its template is `<stackId>.template.json`.
+   * @default STACK_ID, the standalone app's
+   */
+  readonly stackId?: string;
+  /**
+   * The construct path of the one API to run when the stack holds several
+   * (`RealtimeApi`s): only the resources under it run.
+   * @default - the stack's only WebSocket API and everything else in it
+   */
+  readonly apiPath?: string;
   readonly engine?: EngineName;
   /** Where DynamoDB keeps its state; in memory when absent. */
   readonly dynamoDir?: string;
@@ -162,6 +173,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const secret = env.JWT_SECRET || LOCAL_DEVELOPMENT_SECRET;
   const limits = { ...API_GATEWAY_LIMITS, ...options.limits };
   const retryDelays = { ...LAMBDA_RETRY_DELAYS, ...options.retryDelays };
+  const stackId = options.stackId ?? STACK_ID;
 
   const synthesize = () => {
     const outdir = mkdtempSync(join(tmpdir(), 'realtime-local-'));
@@ -175,7 +187,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   };
   let model: StackModel;
   try {
-    model = readStackModel(options.assembly ?? ownAssembly ?? '', STACK_ID);
+    model = readStackModel(options.assembly ?? ownAssembly ?? '', stackId, options.apiPath);
   } catch (error) {
     removeOwnAssembly();
     throw error;
@@ -352,7 +364,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       if (invoked) return;
       const { pathname } = new URL(request.url ?? '/', 'http://localhost');
       if (request.method === 'GET' && pathname === '/dev/token') {
-        return handleDevToken({ secret, ...issuerAndAudience(env) }, request, response);
+        return handleDevToken({ secret, ...issuerAndAudience(model, env) }, request, response);
       }
       if (request.method === 'GET' && (pathname === '/' || pathname === '/index.html')) {
         response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(demoPage());
@@ -393,7 +405,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       },
       async reload(next?: string) {
         const fresh = next ?? synthesize();
-        const freshModel = readStackModel(fresh, STACK_ID);
+        const freshModel = readStackModel(fresh, stackId, options.apiPath);
         for (const definition of definitionsOf(freshModel)) {
           await pools.get(definition.logicalId)?.reload(definition);
         }
@@ -437,8 +449,12 @@ export function localEnvironment(
   const values = Object.fromEntries(
     Object.entries(resolved).map(([name, value]) => [name, value.replace(awsApi, local.httpUrl)]),
   );
-  if ('JWT_SECRET_ARN' in values) {
+  // Locally every API verifies the HS256 tokens of /dev/token: a secret in
+  // Secrets Manager cannot be read and a JWKS (your identity provider's keys)
+  // would not verify them.
+  if ('JWT_SECRET_ARN' in values || 'JWT_JWKS_URL' in values) {
     delete values.JWT_SECRET_ARN;
+    delete values.JWT_JWKS_URL;
     values.JWT_SECRET = local.secret;
   }
   return {
@@ -453,9 +469,21 @@ function tableDefinitions(model: StackModel) {
   return model.tables.map((table) => ({ ...table, tableName: table.logicalId }));
 }
 
-function issuerAndAudience(env: Env) {
+/**
+ * The `iss` and `aud` dev tokens carry: what the API's authorizer requires
+ * (its JWT_ISSUER and JWT_AUDIENCE), else the configuration's.
+ */
+function issuerAndAudience(model: StackModel, env: Env) {
+  const authorizer = model.routes.get('$connect')?.authorizer?.functionId;
+  const variables = model.functions.get(authorizer ?? '')?.environment ?? {};
+  const literal = (name: string) => {
+    const value = variables[name] ?? env[name];
+    return typeof value === 'string' && value !== '' ? value : undefined;
+  };
+  const issuer = literal('JWT_ISSUER');
+  const audience = literal('JWT_AUDIENCE');
   return {
-    ...(env.JWT_ISSUER ? { issuer: env.JWT_ISSUER } : {}),
-    ...(env.JWT_AUDIENCE ? { audience: env.JWT_AUDIENCE } : {}),
+    ...(issuer === undefined ? {} : { issuer }),
+    ...(audience === undefined ? {} : { audience }),
   };
 }

@@ -1,48 +1,38 @@
 import { watch } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { runRealtimeLocal } from './cli/realtime-local.js';
 import { recordRunningStack } from './dev/running-stack.js';
-import { engineFromEnvironment } from './dynamo/engine.js';
-import { startLocalStack } from './local-stack.js';
 
 /**
- * `npm start`: runs the local stack until SIGINT or SIGTERM. `--watch`
- * re-synthesizes and reloads the functions when code changes.
+ * `npm start`: `realtime-local` on this project's own app (bin/app.ts),
+ * synthesized with the configuration of the environment. `--watch`
+ * (`npm run dev`) synthesizes again and reloads the functions when code changes.
  */
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const watchMode = process.argv.includes('--watch');
-const started = performance.now();
-const dynamo = engineFromEnvironment(process.env);
-const stack = await startLocalStack({
-  ...(process.env.PORT === undefined ? {} : { port: Number(process.env.PORT) }),
-  engine: dynamo.engine,
-  schedules: true,
-  ...(dynamo.dir === undefined ? {} : { dynamoDir: dynamo.dir }),
-  limits: {
-    ...(process.env.LOCAL_IDLE_TIMEOUT_S
-      ? { idleTimeoutMs: Number(process.env.LOCAL_IDLE_TIMEOUT_S) * 1000 }
-      : {}),
-    ...(process.env.LOCAL_MAX_CONNECTION_S
-      ? { maxConnectionMs: Number(process.env.LOCAL_MAX_CONNECTION_S) * 1000 }
-      : {}),
-  },
-});
-const forgetRunningStack = recordRunningStack(stack);
-const seconds = ((performance.now() - started) / 1000).toFixed(1);
-const state = dynamo.dir === undefined ? 'in memory' : `state in ${dynamo.dir}`;
-console.log(`Local stack ready in ${seconds} s (DynamoDB engine: ${stack.engine}, ${state})`);
-console.log('WebSocket URL:');
-console.log(stack.url);
-console.log(`Demo page:       ${stack.httpUrl}/`);
-console.log(`Management API:  ${stack.callbackUrl}/@connections/<connectionId>`);
-console.log(`Dev token:       curl -s '${stack.httpUrl}/dev/token?sub=alice&name=Alice'`);
-console.log(`Connect:         npx wscat -c "${stack.url}?token=<token>"`);
-console.log(`Publish:         npm run publish -- --room lobby --data '"hello"'`);
+const tsx = createRequire(import.meta.url).resolve('tsx/cli');
+const app = `"${process.execPath}" "${tsx}" bin/app.ts`;
+process.chdir(ROOT);
 
-if (watchMode) {
+await runRealtimeLocal(['--app', app], process.env, (running) => {
+  const stack = running.apis[0]?.stack;
+  if (stack === undefined) return () => {};
+  console.log(`Management API:  ${stack.callbackUrl}/@connections/<connectionId>`);
+  console.log(`Connect:         npx wscat -c "${stack.url}?token=<token>"`);
+  console.log(`Publish:         npm run publish -- --room lobby --data '"hello"'`);
+  if (watchMode) watchCode(() => running.reload());
+  return recordRunningStack(stack);
+});
+
+/** Calls `reload` 300 ms after the last change under lambdas/, protocol/ or lib/. */
+function watchCode(reload: () => Promise<void>): void {
   let timer: NodeJS.Timeout | undefined;
   const onChange = () => {
     clearTimeout(timer);
     timer = setTimeout(() => {
       console.log('Code changed: re-synthesizing and reloading functions...');
-      stack.reload().then(
+      reload().then(
         () => console.log('Reloaded.'),
         (error: unknown) => console.error(`Reload failed: ${String(error)}`),
       );
@@ -53,17 +43,3 @@ if (watchMode) {
   }
   console.log('Watching lambdas/, protocol/ and lib/ for changes.');
 }
-
-let stopping = false;
-const stop = async (signal: string) => {
-  if (stopping) return;
-  stopping = true;
-  console.log(`${signal}: closing connections and stopping...`);
-  // PROTOCOL.md section 8: exit 0 within 10 seconds, port freed.
-  setTimeout(() => process.exit(0), 9_000).unref();
-  forgetRunningStack();
-  await stack.stop();
-  process.exit(0);
-};
-process.on('SIGINT', () => void stop('SIGINT'));
-process.on('SIGTERM', () => void stop('SIGTERM'));

@@ -1,6 +1,7 @@
 import type { ErrorCode, MessageFrame, User } from '../../protocol/messages.js';
 import type { Limits } from '../shared/config.js';
 import type { METRIC } from '../shared/metric-names.js';
+import type { Identity } from './identity.js';
 
 /** Addresses one connection: its user is part of the key, so lookups need no index. */
 export interface ConnectionKey {
@@ -241,6 +242,30 @@ export interface MetricsRecorder {
   flush(): void;
 }
 
+/** What the deployment's `beforeSend` hook made of a message's data. */
+export type SendVerdict =
+  /** Store and deliver `data`: the data sent, or the hook's replacement (a JSON value, not yet measured). */
+  | { readonly kind: 'accepted'; readonly data: unknown; readonly replaced: boolean }
+  /** Refuse with `forbidden`; `reason` is for the sender. */
+  | { readonly kind: 'rejected'; readonly reason: string };
+
+/**
+ * The deployment's server hooks (lambdas/hooks/types.ts), each call within a
+ * time budget. A hook the deployment did not give answers as if absent: the
+ * join is allowed, the data kept, nothing else happens. Every method rejects
+ * when its hook throws, overruns the budget or answers what it may not.
+ */
+export interface ServerHooks {
+  /** Whether the deployment lets this user join the room. */
+  authorizeJoin(identity: Identity, room: string): Promise<boolean>;
+  /** Whether, and with what data, the deployment lets this message be sent. */
+  beforeSend(identity: Identity, room: string, data: unknown): Promise<SendVerdict>;
+  /** Tells the deployment a connection was stored. */
+  onConnect(identity: Identity, connectionId: string): Promise<void>;
+  /** Tells the deployment a connection was removed. */
+  onDisconnect(identity: Identity, connectionId: string): Promise<void>;
+}
+
 /** Everything the request paths depend on. */
 export interface Services {
   readonly connections: ConnectionStore;
@@ -256,4 +281,6 @@ export interface Services {
   readonly clock: () => number;
   /** @default - nothing is counted */
   readonly metrics?: MetricsRecorder;
+  /** Asked by `join`, `send`, `$connect` and `$disconnect` only. @default - no hooks */
+  readonly hooks?: ServerHooks;
 }

@@ -13,7 +13,8 @@ import type { RetryPolicy } from '../adapters/retry.js';
 import { PolicyRetryStrategy } from '../adapters/sdk-retry-strategy.js';
 import { FAN_OUT_CONCURRENCY } from '../domain/fan-out.js';
 import type { DeliveryWorkers, Notifier, PruneQueue, Services } from '../domain/ports.js';
-import { readFanOutChunkSize, readLimits, required } from '../shared/config.js';
+import { InstalledHooks } from '../hooks/installed-hooks.js';
+import { readFanOutChunkSize, readHookTimeoutMs, readLimits, required } from '../shared/config.js';
 import { invocationDeadline } from '../shared/invocation-deadline.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -70,6 +71,8 @@ export function createServices(env: Env, notifier: Notifier = noNotifier): Servi
     limits,
     clock: Date.now,
     metrics: new PowertoolsMetrics(createMetrics(env)),
+    // Whatever `installHooks` has installed by the time a request asks.
+    hooks: new InstalledHooks({ timeoutMs: readHookTimeoutMs(env) }),
   };
 }
 

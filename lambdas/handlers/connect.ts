@@ -4,6 +4,7 @@ import { openConnection } from '../domain/connection-lifecycle.js';
 import { identityFromContext } from '../domain/identity.js';
 import type { Services } from '../domain/ports.js';
 import { createServices } from './clients.js';
+import { logHookFailure } from './hook-failure-log.js';
 import { type HandlerContext, runInvocation, type Telemetry } from './invocation.js';
 import type { RouteResult, WebSocketEvent } from './websocket-event.js';
 
@@ -21,11 +22,12 @@ export function createConnectHandler(services: Services, log: PowertoolsLog = ne
       }
       const caller: Caller = { connectionId, identity };
       const outcome = await openConnection(services, caller);
-      if (outcome === 'too_many_connections') {
+      if (outcome.kind === 'too_many_connections') {
         // INFO: rare, and what support needs when someone cannot connect.
         log.info('connection limit reached');
         return { statusCode: 429, body: 'Too many connections for this user' };
       }
+      logHookFailure(log, 'onConnect', outcome);
       log.debug('connection opened');
       return { statusCode: 200 };
     });

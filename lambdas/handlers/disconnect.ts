@@ -3,6 +3,7 @@ import { closeConnection } from '../domain/connection-lifecycle.js';
 import { identityFromContext } from '../domain/identity.js';
 import type { Services } from '../domain/ports.js';
 import { createServices } from './clients.js';
+import { logHookFailure } from './hook-failure-log.js';
 import { type HandlerContext, runInvocation, type Telemetry } from './invocation.js';
 import type { RouteResult, WebSocketEvent } from './websocket-event.js';
 
@@ -21,7 +22,8 @@ export function createDisconnectHandler(
         log.error('missing authorizer context');
         return { statusCode: 200 };
       }
-      await closeConnection(services, { connectionId, identity });
+      const report = await closeConnection(services, { connectionId, identity });
+      logHookFailure(log, 'onDisconnect', report);
       log.debug('connection closed');
       return { statusCode: 200 };
     });

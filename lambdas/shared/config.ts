@@ -84,6 +84,22 @@ export function readFanOutChunkSize(env: Env = process.env): number {
   return size;
 }
 
+/**
+ * How long one server hook call may take before its request is refused with
+ * `internal` (lambdas/hooks/types.ts). Three seconds leaves a join or send
+ * most of the 15 s function timeout for its own writes and their retries.
+ */
+export const DEFAULT_HOOK_TIMEOUT_MS = 3_000;
+
+/** Reads HOOK_TIMEOUT_MS, a whole number of milliseconds. */
+export function readHookTimeoutMs(env: Env = process.env): number {
+  const ms = positive(env, 'HOOK_TIMEOUT_MS', DEFAULT_HOOK_TIMEOUT_MS);
+  if (!Number.isSafeInteger(ms)) {
+    throw new Error(`HOOK_TIMEOUT_MS must be a whole number, got "${env.HOOK_TIMEOUT_MS}"`);
+  }
+  return ms;
+}
+
 /** Browser origins allowed to connect; `undefined` allows any. */
 export function readAllowedOrigins(env: Env = process.env): readonly string[] | undefined {
   const list = (env.ALLOWED_ORIGINS ?? '')

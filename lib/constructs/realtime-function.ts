@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -6,9 +5,7 @@ import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-n
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { METRICS_NAMESPACE } from '../../lambdas/shared/metric-names.js';
-
-/** The repository root: bundling runs from there with its package-lock.json. */
-const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+import { bundlingRoot } from './bundling-root.js';
 
 // In ESM output esbuild turns the `require('node:https')` of any CommonJS
 // module it bundles (the AWS SDK's CommonJS builds, wherever their ESM build
@@ -20,8 +17,14 @@ const ESM_REQUIRE_BANNER =
 
 /** Properties of a `RealtimeFunction`. */
 export interface RealtimeFunctionProps {
-  /** Absolute path of the TypeScript module that exports `handler`. */
+  /** Absolute path of the TypeScript or JavaScript module that exports `handler`. */
   readonly entry: string;
+  /**
+   * The `service` of the function's logs and metrics (POWERTOOLS_SERVICE_NAME),
+   * which alarms and dashboards select on.
+   * @default - the stack's name
+   */
+  readonly serviceName?: string;
   /**
    * Maximum run time; API Gateway gives up on an integration after 29 seconds.
    * @default Duration.seconds(15)
@@ -65,7 +68,7 @@ export interface RealtimeFunctionProps {
 /**
  * The project's Lambda function: Node.js 24 on arm64, bundled locally by
  * esbuild into minified ESM with source maps and the AWS SDK v3 inside (its
- * version pinned by package-lock.json and tree-shaken), logging to a log
+ * version pinned by the project's lock file and tree-shaken), logging to a log
  * group of its own with a retention, through a role that may write to that
  * log group and nowhere else.
  */
@@ -95,11 +98,12 @@ export class RealtimeFunction extends NodejsFunction {
         }),
       },
     });
+    const root = bundlingRoot();
     super(scope, id, {
       entry: props.entry,
       handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: `${PROJECT_ROOT}package-lock.json`,
+      projectRoot: root.projectRoot,
+      depsLockFilePath: root.lockFile,
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 256,
@@ -110,9 +114,9 @@ export class RealtimeFunction extends NodejsFunction {
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,
-        // The metrics' `service` dimension, which the stack's alarms and dashboard
-        // select on: the stack's name keeps two stages in one account apart.
-        POWERTOOLS_SERVICE_NAME: Stack.of(scope).stackName,
+        // The metrics' `service` dimension, which the alarms and dashboard select
+        // on: distinct per API, so two APIs or stages in one account stay apart.
+        POWERTOOLS_SERVICE_NAME: props.serviceName ?? Stack.of(scope).stackName,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       },
       bundling: {

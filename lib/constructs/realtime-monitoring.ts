@@ -12,8 +12,8 @@ import {
   METRICS_NAMESPACE,
   SERVICE_DIMENSION,
 } from '../../lambdas/shared/metric-names.js';
-import type { RealtimeApi } from './realtime-api.js';
 import type { RealtimeTable } from './realtime-table.js';
+import type { RealtimeWebSocket } from './realtime-websocket.js';
 
 /** Properties of a `RealtimeMonitoring`. */
 export interface RealtimeMonitoringProps {
@@ -34,7 +34,7 @@ export interface RealtimeMonitoringProps {
   /** The table whose capacity and throttling are watched, indexes included. */
   readonly table: RealtimeTable;
   /** The WebSocket API whose stage is graphed. */
-  readonly api: RealtimeApi;
+  readonly api: RealtimeWebSocket;
   /**
    * The `service` dimension the functions' own metrics carry (their
    * POWERTOOLS_SERVICE_NAME).
@@ -46,6 +46,12 @@ export interface RealtimeMonitoringProps {
    * @default - no notifications: the alarms show in the console only
    */
   readonly alarmEmail?: string;
+  /**
+   * A topic the alarms notify when they fire and when they recover, instead
+   * of one made for `alarmEmail`.
+   * @default - the topic made for `alarmEmail`, if any
+   */
+  readonly alarmTopic?: sns.ITopic;
 }
 
 const PERIOD = Duration.minutes(5);
@@ -83,12 +89,13 @@ const ITERATOR_AGE_THRESHOLD_MS = 60_000;
 export class RealtimeMonitoring extends Construct {
   /** Every alarm. */
   readonly alarms: cloudwatch.Alarm[] = [];
-  /** The topic the alarms notify, when an address was given. */
-  readonly topic?: sns.Topic;
+  /** The topic the alarms notify, when one was given or made for an address. */
+  readonly topic?: sns.ITopic;
   /** The dashboard. */
   readonly dashboard: cloudwatch.Dashboard;
   /** The dashboard's address in the CloudWatch console. */
   readonly dashboardUrl: string;
+  private readonly authorizer?: lambda.IFunction;
 
   constructor(scope: Construct, id: string, props: RealtimeMonitoringProps) {
     super(scope, id);
@@ -111,24 +118,11 @@ export class RealtimeMonitoring extends Construct {
     const table = props.table.table;
     const tableThrottles = throttleEvents(table, props.table.indexNames);
 
-    for (const fn of props.functions) {
-      const name = fn.node.id;
-      if (fn === props.authorizer) {
-        this.alarm(`${name}Errors`, errorShare(fn, `${name} errors (% of invocations)`), {
-          threshold: AUTHORIZER_ERROR_PERCENT_THRESHOLD,
-          description: `${name}: most handshakes refused or failed (check the JWT settings, JWKS and secret)`,
-        });
-      } else {
-        this.alarm(`${name}Errors`, fn.metricErrors({ period: PERIOD }), {
-          threshold: FUNCTION_ERRORS_THRESHOLD,
-          description: `${name} failed: an unhandled error, a timeout or a crash`,
-        });
-      }
-      this.alarm(`${name}Throttles`, fn.metricThrottles({ period: PERIOD }), {
-        threshold: FUNCTION_THROTTLES_THRESHOLD,
-        description: `${name} was throttled: the account's Lambda concurrency ran out`,
-      });
-    }
+    this.topic =
+      props.alarmTopic ??
+      (props.alarmEmail === undefined ? undefined : emailTopic(this, service, props.alarmEmail));
+    this.authorizer = props.authorizer;
+    for (const fn of props.functions) this.watchFunction(fn);
     if (props.streamConsumer !== undefined) {
       const name = props.streamConsumer.node.id;
       this.alarm(
@@ -155,23 +149,6 @@ export class RealtimeMonitoring extends Construct {
       threshold: INTERNAL_ERRORS_THRESHOLD,
       description: 'Requests answered with the internal error code',
     });
-
-    if (props.alarmEmail !== undefined) {
-      // Not encrypted with KMS: notifications carry an alarm's name, metric and
-      // state, nothing of users; the AWS managed key (alias/aws/sns) cannot be
-      // used, as its key policy cannot let CloudWatch publish
-      // (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Notify_Users_Alarm_Changes.html).
-      this.topic = new sns.Topic(this, 'AlarmTopic', {
-        displayName: `${service} alarms`,
-        enforceSSL: true,
-      });
-      this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
-      const action = new actions.SnsAction(this.topic);
-      for (const alarm of this.alarms) {
-        alarm.addAlarmAction(action);
-        alarm.addOkAction(action);
-      }
-    }
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       defaultInterval: Duration.hours(3),
@@ -263,6 +240,29 @@ export class RealtimeMonitoring extends Construct {
     this.dashboardUrl = `https://console.aws.amazon.com/cloudwatch/home?region=${stack.region}#dashboards/dashboard/${this.dashboard.dashboardName}`;
   }
 
+  /**
+   * Alarms on a function's errors and throttles, like the API's own: for a
+   * function of yours that is part of the API's work.
+   */
+  watchFunction(fn: lambda.IFunction): void {
+    const name = fn.node.id;
+    if (fn === this.authorizer) {
+      this.alarm(`${name}Errors`, errorShare(fn, `${name} errors (% of invocations)`), {
+        threshold: AUTHORIZER_ERROR_PERCENT_THRESHOLD,
+        description: `${name}: most handshakes refused or failed (check the JWT settings, JWKS and secret)`,
+      });
+    } else {
+      this.alarm(`${name}Errors`, fn.metricErrors({ period: PERIOD }), {
+        threshold: FUNCTION_ERRORS_THRESHOLD,
+        description: `${name} failed: an unhandled error, a timeout or a crash`,
+      });
+    }
+    this.alarm(`${name}Throttles`, fn.metricThrottles({ period: PERIOD }), {
+      threshold: FUNCTION_THROTTLES_THRESHOLD,
+      description: `${name} was throttled: the account's Lambda concurrency ran out`,
+    });
+  }
+
   private alarm(
     id: string,
     metric: cloudwatch.IMetric,
@@ -279,7 +279,27 @@ export class RealtimeMonitoring extends Construct {
         alarmDescription: options.description,
       }),
     );
+    const alarm = this.alarms.at(-1);
+    if (this.topic !== undefined && alarm !== undefined) {
+      const action = new actions.SnsAction(this.topic);
+      alarm.addAlarmAction(action);
+      alarm.addOkAction(action);
+    }
   }
+}
+
+/** A topic that mails `address` (once the address confirms the subscription). */
+function emailTopic(scope: Construct, service: string, address: string): sns.ITopic {
+  // Not encrypted with KMS: notifications carry an alarm's name, metric and
+  // state, nothing of users; the AWS managed key (alias/aws/sns) cannot be
+  // used, as its key policy cannot let CloudWatch publish
+  // (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Notify_Users_Alarm_Changes.html).
+  const topic = new sns.Topic(scope, 'AlarmTopic', {
+    displayName: `${service} alarms`,
+    enforceSSL: true,
+  });
+  topic.addSubscription(new subscriptions.EmailSubscription(address));
+  return topic;
 }
 
 /** Percent of a function's invocations that failed; 0 below AUTHORIZER_MIN_INVOCATIONS. */

@@ -110,12 +110,16 @@ export const LOCAL_STREAM_LABEL = '2000-01-01T00:00:00.000';
  * API with its routes, integrations, authorizer and route responses; the
  * functions with their bundles and asynchronous invocation settings; the
  * tables with their streams; the event source mappings from those streams.
+ * @param scope the construct path of one API (a `RealtimeApi`) when the
+ *   stack holds more than one: only the resources under it are read.
  */
-export function readStackModel(outdir: string, stackId: string): StackModel {
+export function readStackModel(outdir: string, stackId: string, scope?: string): StackModel {
   const template = JSON.parse(readFileSync(join(outdir, `${stackId}.template.json`), 'utf8')) as {
     Resources: Record<string, Resource>;
   };
-  const resources = Object.entries(template.Resources);
+  const resources = Object.entries(template.Resources).filter(
+    ([, resource]) => scope === undefined || pathOf(resource).startsWith(`${scope}/`),
+  );
   const ofType = (type: string) => resources.filter(([, resource]) => resource.Type === type);
 
   const apis = ofType('AWS::ApiGatewayV2::Api').filter(
@@ -304,10 +308,11 @@ function functionModel(
   if (bundle === undefined || handler === undefined) {
     throw new UnsupportedTemplateError(`${logicalId}: no bundle ${file}.* in ${asset}`);
   }
-  const path = String(fn.Metadata?.['aws:cdk:path'] ?? logicalId);
+  const path = pathOf(fn) || logicalId;
   return {
     logicalId,
-    name: path.split('/')[1] ?? logicalId,
+    // `<stack>/.../<function>/Resource`
+    name: path.split('/').at(-2) ?? logicalId,
     bundle,
     handler,
     environment:
@@ -342,6 +347,12 @@ function tableModel(logicalId: string, props: Record<string, unknown>): TableMod
     ...(ttl?.Enabled && ttl.AttributeName ? { ttlAttribute: ttl.AttributeName } : {}),
     ...(streamViewType === undefined ? {} : { streamViewType }),
   };
+}
+
+/** The construct path CDK records on a resource (`aws:cdk:path`), or ''. */
+export function pathOf(resource: Resource): string {
+  const path = resource.Metadata?.['aws:cdk:path'];
+  return typeof path === 'string' ? path : '';
 }
 
 function identity(map: ReadonlyMap<string, string>): Record<string, string> {

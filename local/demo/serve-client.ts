@@ -1,11 +1,8 @@
 import type { ServerResponse } from 'node:http';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { bundleClient } from '../../client/build.mjs';
 
 /** Where the demo page imports the client SDK from. */
 export const CLIENT_BUNDLE_PATH = '/realtime-client.js';
-
-const CLIENT_ENTRY = fileURLToPath(new URL('../../client/index.ts', import.meta.url));
 
 /** Serves the client SDK as one browser module, bundled on first request. */
 export interface ClientBundle {
@@ -16,14 +13,15 @@ export interface ClientBundle {
 }
 
 /**
- * Bundles `client/index.ts` for browsers with esbuild, once: the first request
- * builds it and later ones reuse the result. A failed build is not kept, so a
- * fixed SDK is picked up by the next request.
+ * Serves the `serverless-websocket-client` package's bundle, the bytes `npm
+ * pack` ships as its `dist/index.js`, built in memory so a fresh clone needs no
+ * build step. The first request builds it and later ones reuse the result. A
+ * failed build is not kept, so a fixed SDK is picked up by the next request.
  */
-export function clientBundle(entry: string = CLIENT_ENTRY): ClientBundle {
+export function clientBundle(bundle: () => Promise<string> = bundleClient): ClientBundle {
   let built: Promise<string> | undefined;
   const source = () => {
-    built ??= bundle(entry).catch((error: unknown) => {
+    built ??= bundle().catch((error: unknown) => {
       built = undefined;
       throw error;
     });
@@ -49,21 +47,4 @@ export function clientBundle(entry: string = CLIENT_ENTRY): ClientBundle {
         .end(code);
     },
   };
-}
-
-async function bundle(entry: string): Promise<string> {
-  const result = await build({
-    entryPoints: [entry],
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    minify: true,
-    sourcemap: 'inline',
-    write: false,
-    logLevel: 'silent',
-  });
-  const output = result.outputFiles[0];
-  if (output === undefined) throw new Error(`esbuild produced no output for ${entry}`);
-  return output.text;
 }

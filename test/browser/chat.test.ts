@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { useChatBrowser } from './support/chat-fixture.js';
 import { CHROMIUM_PATH, chromiumFound, DESKTOP, PHONE, WAIT_MS } from './support/chat-page.js';
+import { typingAfterMessage } from './support/typing-after-message.js';
 
 const SCREENSHOTS = new URL('./screenshots/', import.meta.url);
 /** A reconnect waits out the page's backoff (at most 5 s) on top of the usual wait. */
@@ -77,6 +78,28 @@ describe.skipIf(!chromiumFound)('the demo chat in Chromium', () => {
     const carol = await open('Carol', room);
     await expect.poll(() => carol.texts(), poll).toEqual(expected);
     expect([...alice.pageErrors, ...bob.pageErrors, ...carol.pageErrors]).toEqual([]);
+  });
+
+  it("drops a typist's line once their message has arrived, even if their typing frame comes after it", async () => {
+    const room = freshRoom();
+    const reorder = typingAfterMessage('gus');
+    const hana = await open('Hana', room, DESKTOP, { socketRoute: reorder.route });
+    const gus = await open('Gus', room, PHONE);
+    await expect.poll(() => hana.members(), poll).toEqual(['Hana', 'Gus']);
+
+    await gus.type('On my way');
+    await gus.submit();
+    await expect.poll(() => hana.texts(), poll).toEqual(['On my way']);
+    expect(await reorder.released).toBeGreaterThan(0);
+    // Frames are handled in order: once Hana's own later message shows, so has the late typing.
+    await hana.say('Great');
+    await expect.poll(() => hana.texts(), poll).toEqual(['On my way', 'Great']);
+    expect(await hana.typing()).toBe('');
+
+    // Typing again straight after sending still shows.
+    await gus.type('Almost there');
+    await expect.poll(() => hana.typing(), poll).toBe('Gus is typing…');
+    expect([...hana.pageErrors, ...gus.pageErrors]).toEqual([]);
   });
 
   it('shows the state and reason when the connection is cut, and reconnects by itself', async () => {

@@ -98,8 +98,11 @@ describe('the functions', () => {
   });
 
   it('build the callback URL from the API id and stage name, not from the Stage resource', () => {
-    const apiId = logicalIdOf(stack, stack.api.api.node.defaultChild as CfnApi);
-    const stageId = logicalIdOf(stack, stack.api.stage.node.defaultChild as CfnStage);
+    const apiId = logicalIdOf(stack, stack.realtime.webSocket.api.node.defaultChild as CfnApi);
+    const stageId = logicalIdOf(
+      stack,
+      stack.realtime.webSocket.stage.node.defaultChild as CfnStage,
+    );
     const url = environmentOf(template, functionIdOf(stack, 'send')).CALLBACK_URL;
     expect(JSON.stringify(url)).not.toContain(stageId);
     expect(renderIntrinsic(url)).toBe(

@@ -196,7 +196,7 @@ describe('the alarms', () => {
   });
 
   it('watch the read and write throttle events of the table and of its sweep index', () => {
-    const tableId = logicalIdOf(stack, stack.table.table.node.defaultChild as CfnTable);
+    const tableId = logicalIdOf(stack, stack.realtime.table.node.defaultChild as CfnTable);
     const table = { TableName: { Ref: tableId } };
     const index = { ...table, GlobalSecondaryIndexName: 'bySweepShard' };
     const [alarm] = alarmsReading('AWS/DynamoDB', 'ReadThrottleEvents', table);
@@ -342,7 +342,7 @@ describe('the dashboard', () => {
 
   it('graphs the errors, throttles and duration of every function', () => {
     for (const handler of HANDLER_NAMES) {
-      const label = stack.functions[handler].node.id;
+      const label = stack.realtime.functions[handler].node.id;
       for (const metric of ['Errors', 'Throttles', 'Duration']) {
         expect(body).toContain(
           `["AWS/Lambda","${metric}","FunctionName","<ref>",{"label":"${label}"`,

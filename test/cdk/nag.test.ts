@@ -78,7 +78,7 @@ describe('cdk-nag AwsSolutions', () => {
 
   it('acknowledges only these findings, each where it arises (tripwire: review any change)', () => {
     const { stack } = synthStack();
-    const apiId = logicalIdOf(stack, stack.api.api.node.defaultChild as CfnApi);
+    const apiId = logicalIdOf(stack, stack.realtime.webSocket.api.node.defaultChild as CfnApi);
     expect(acknowledgements(stack)).toEqual({
       // Each message route and $disconnect: authorizers exist on $connect only.
       'AwsSolutions-APIG4': 10,
@@ -104,7 +104,7 @@ describe('cdk-nag AwsSolutions', () => {
             Object.keys(entry.data as Record<string, string>).some((id) => id.endsWith('DDB3')),
         ),
       );
-    expect(acknowledged).toEqual([stack.table.table]);
+    expect(acknowledged).toEqual([stack.realtime.table]);
     const { stack: prod } = synthStack();
     expect(acknowledgements(prod)).not.toHaveProperty('AwsSolutions-DDB3');
   });
@@ -127,22 +127,22 @@ describe('cdk-nag AwsSolutions', () => {
     route.authorizerId = undefined;
     expect(findings(check(stack))).toEqual([
       expect.stringMatching(
-        /^error AwsSolutions-APIG4 at Realtime\/WebSocket\/Api\/\$connect-Route\//,
+        /^error AwsSolutions-APIG4 at Realtime\/Realtime\/WebSocket\/Api\/\$connect-Route\//,
       ),
     ]);
   });
 
   it('still flags any other wildcard on a function that posts', () => {
     const { stack } = synthStack();
-    stack.functions.send.addToRolePolicy(
+    stack.realtime.functions.send.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['dynamodb:Query'],
-        resources: [`${stack.table.table.tableArn}/index/*`],
+        resources: [`${stack.realtime.table.tableArn}/index/*`],
       }),
     );
     expect(findings(check(stack))).toEqual([
       expect.stringMatching(
-        /^error AwsSolutions-IAM5\[Resource::<DataTable[0-9A-F]+\.Arn>\/index\/\*\] at Realtime\/SendHandlerRole\//,
+        /^error AwsSolutions-IAM5\[Resource::<DataTable[0-9A-F]+\.Arn>\/index\/\*\] at Realtime\/Realtime\/SendHandlerRole\//,
       ),
     ]);
   });

@@ -19,8 +19,8 @@ import {
 
 const { stack, template } = synthStack();
 const json = templateJson(template);
-const tableId = logicalIdOf(stack, stack.table.table.node.defaultChild as CfnTable);
-const apiId = logicalIdOf(stack, stack.api.api.node.defaultChild as CfnApi);
+const tableId = logicalIdOf(stack, stack.realtime.table.node.defaultChild as CfnTable);
+const apiId = logicalIdOf(stack, stack.realtime.webSocket.api.node.defaultChild as CfnApi);
 
 /** What each handler calls, restated from the design rather than read from the stack. */
 const DYNAMODB_ACTIONS: Readonly<Record<HandlerName, readonly string[]>> = {

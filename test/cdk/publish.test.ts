@@ -19,7 +19,7 @@ import {
 const { stack, template } = synthStack();
 const json = templateJson(template);
 const publishId = functionIdOf(stack, 'publish');
-const tableId = logicalIdOf(stack, stack.table.table.node.defaultChild as CfnTable);
+const tableId = logicalIdOf(stack, stack.realtime.table.node.defaultChild as CfnTable);
 
 /** Every place the template mentions the publish function, as JSON text. */
 function mentionsOfPublish(type: string): string[] {
@@ -30,8 +30,8 @@ function mentionsOfPublish(type: string): string[] {
 
 describe('the publish function', () => {
   it('is a function of its own, exposed as publishFunction', () => {
-    expect(stack.publishFunction).toBe(stack.functions.publish);
-    expect(stack.publishFunction.node.id).toBe(handlerId('publish'));
+    expect(stack.realtime.publishFunction).toBe(stack.realtime.functions.publish);
+    expect(stack.realtime.publishFunction.node.id).toBe(handlerId('publish'));
     expect(json.Resources[publishId]?.Type).toBe('AWS::Lambda::Function');
   });
 

@@ -23,6 +23,6 @@ describe('the benchmark reference handler', () => {
       .map(([id]) => id);
     expect(scanners).toHaveLength(1);
     expect(scanners[0]).toMatch(/^ReferenceSendHandlerRole/);
-    expect(stack.node.tryFindChild('ReferenceSendHandler')).toBeDefined();
+    expect(stack.realtime.node.tryFindChild('ReferenceSendHandler')).toBeDefined();
   });
 });

@@ -14,7 +14,7 @@ import {
 } from '../support/synth.js';
 
 const { stack, template } = synthStack();
-const apiId = logicalIdOf(stack, stack.api.api.node.defaultChild as CfnApi);
+const apiId = logicalIdOf(stack, stack.realtime.webSocket.api.node.defaultChild as CfnApi);
 
 function outputValue(name: string): unknown {
   const outputs = template.findOutputs(name);
@@ -74,8 +74,8 @@ describe('the stack', () => {
   it('keeps the logical ids of the table, secret and API (tripwire: a change replaces them)', () => {
     const ids = {
       api: apiId,
-      table: logicalIdOf(stack, stack.table.table.node.defaultChild as CfnTable),
-      jwtSecret: logicalIdOf(stack, stack.jwtSecret?.node.defaultChild as CfnResource),
+      table: logicalIdOf(stack, stack.realtime.table.node.defaultChild as CfnTable),
+      jwtSecret: logicalIdOf(stack, stack.realtime.jwtSecret?.node.defaultChild as CfnResource),
     };
     expect(ids).toMatchInlineSnapshot(`
       {

@@ -76,7 +76,10 @@ describe('the stage', () => {
   it('is created only once the account has a CloudWatch role for API Gateway', () => {
     const account = Object.keys(template.findResources('AWS::ApiGateway::Account'));
     expect(account).toHaveLength(1);
-    const stageId = logicalIdOf(stack, stack.api.stage.node.defaultChild as CfnStage);
+    const stageId = logicalIdOf(
+      stack,
+      stack.realtime.webSocket.stage.node.defaultChild as CfnStage,
+    );
     expect([resources[stageId]?.DependsOn].flat()).toContain(account[0]);
   });
 

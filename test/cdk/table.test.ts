@@ -5,7 +5,7 @@ import { HANDLER_NAMES } from '../../lib/realtime-stack.js';
 import { environmentOf, functionIdOf, logicalIdOf, synthStack } from '../support/synth.js';
 
 const { stack, template } = synthStack();
-const tableId = logicalIdOf(stack, stack.table.table.node.defaultChild as CfnTable);
+const tableId = logicalIdOf(stack, stack.realtime.table.node.defaultChild as CfnTable);
 
 describe('the table', () => {
   it('is the only table', () => {

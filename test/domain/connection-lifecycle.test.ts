@@ -7,8 +7,12 @@ describe('connection lifecycle', () => {
   it('records a connection while the user is under MAX_CONNECTIONS_PER_USER', async () => {
     const world = fakeServices({ maxConnectionsPerUser: 2 });
 
-    expect(await openConnection(world.services, callerOf('alice', 'a1'))).toBe('accepted');
-    expect(await openConnection(world.services, callerOf('alice', 'a2'))).toBe('accepted');
+    expect(await openConnection(world.services, callerOf('alice', 'a1'))).toEqual({
+      kind: 'accepted',
+    });
+    expect(await openConnection(world.services, callerOf('alice', 'a2'))).toEqual({
+      kind: 'accepted',
+    });
     expect(world.connections.records.get('a2')).toMatchObject({ userId: 'alice', name: 'alice' });
   });
 
@@ -17,11 +21,13 @@ describe('connection lifecycle', () => {
     await openConnection(world.services, callerOf('alice', 'a1'));
     await openConnection(world.services, callerOf('alice', 'a2'));
 
-    expect(await openConnection(world.services, callerOf('alice', 'a3'))).toBe(
-      'too_many_connections',
-    );
+    expect(await openConnection(world.services, callerOf('alice', 'a3'))).toEqual({
+      kind: 'too_many_connections',
+    });
     expect(world.connections.records.has('a3')).toBe(false);
-    expect(await openConnection(world.services, callerOf('bob', 'b1'))).toBe('accepted');
+    expect(await openConnection(world.services, callerOf('bob', 'b1'))).toEqual({
+      kind: 'accepted',
+    });
   });
 
   it('on disconnect removes the connection and its memberships and announces the leave', async () => {
@@ -68,6 +74,6 @@ describe('connection lifecycle', () => {
   it('tolerates a disconnect whose record is already gone', async () => {
     const world = fakeServices();
 
-    await expect(closeConnection(world.services, callerOf('alice', 'a1'))).resolves.toBeUndefined();
+    await expect(closeConnection(world.services, callerOf('alice', 'a1'))).resolves.toEqual({});
   });
 });

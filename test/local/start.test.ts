@@ -8,7 +8,7 @@ import { handshake, type TestClient } from './support/ws-client.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TSX_CLI = fileURLToPath(new URL('../../node_modules/tsx/dist/cli.mjs', import.meta.url));
-const URL_LINE = /^ws:\/\/127\.0\.0\.1:(\d+)\/prod$/m;
+const URL_LINE = /^ws:\/\/127\.0\.0\.1:(\d+)\/prod(?= {3}Realtime\/Realtime$)/m;
 
 interface Exit {
   readonly code: number | null;
@@ -77,7 +77,7 @@ beforeAll(async () => {
       throw new Error(`${String(error)}\n${output}`);
     },
   );
-  port = Number(URL_LINE.exec(wsUrl)?.[1]);
+  port = Number(new URL(wsUrl.replace(/^ws:/, 'http:')).port);
   httpUrl = `http://127.0.0.1:${port}`;
 }, 90_000);
 

@@ -90,7 +90,8 @@ export function listFunctions(outdir: string): SynthesizedFunction[] {
     .filter(([, resource]) => resource.Type === 'AWS::Lambda::Function')
     .map(([logicalId, resource]) => {
       const path = String(resource.Metadata?.['aws:cdk:path'] ?? '');
-      const [, constructId] = path.split('/');
+      // `<stack>/<api>/<handler>/Resource`
+      const constructId = path.split('/').at(-2);
       const handler = constructId === undefined ? undefined : byConstructId.get(constructId);
       if (handler === undefined) throw new Error(`${logicalId} (${path}) is no known handler`);
       const asset = resource.Metadata?.['aws:asset:path'];
@@ -152,12 +153,12 @@ export function logicalIdOf(stack: Stack, element: CfnElement): string {
 
 /** The logical id of a handler's function. */
 export function functionIdOf(stack: RealtimeStack, handler: HandlerName): string {
-  return logicalIdOf(stack, stack.functions[handler].node.defaultChild as CfnFunction);
+  return logicalIdOf(stack, stack.realtime.functions[handler].node.defaultChild as CfnFunction);
 }
 
 /** The logical id of a handler's execution role. */
 export function roleIdOf(stack: RealtimeStack, handler: HandlerName): string {
-  const role = stack.functions[handler].role;
+  const role = stack.realtime.functions[handler].role;
   if (role === undefined) throw new Error(`${handler} has no role`);
   return logicalIdOf(stack, role.node.defaultChild as CfnRole);
 }

@@ -1,5 +1,6 @@
 import type { User } from '../../../protocol/messages.js';
 import { roomAllowed } from '../../auth/room-access.js';
+import { ProtocolError } from '../../shared/errors.js';
 import { admit, requireRoomAllowed } from '../admission.js';
 import { type Caller, keyOf } from '../caller.js';
 import { userOf } from '../identity.js';
@@ -15,14 +16,25 @@ import { type RequestHandler, withId } from './request-handler.js';
  */
 export const join: RequestHandler<'join'> = async (services, caller, request) => {
   const { room } = request;
-  const allowed = roomAllowed(caller.identity.rooms, room);
-  // The rate limit counts forbidden requests too, and outranks `forbidden` (section 6).
+  const claimAllows = roomAllowed(caller.identity.rooms, room);
+  // Asked before the admission, whose write adds the room to the connection:
+  // a hook that refuses, throws or overruns leaves nothing to take back.
+  const hookAllows = claimAllows && (await authorizedByHook(services, caller, room));
+  // The rate limit counts forbidden requests too, those the hook refuses
+  // included, and outranks `forbidden` (section 6). A hook that failed has
+  // rejected the join already, before any write: the failure is ours, and
+  // spends nothing of the caller's rate limit.
   await admit(
     services,
     caller,
-    allowed ? { change: { joinRoom: room, maxRooms: services.limits.maxRoomsPerConnection } } : {},
+    hookAllows
+      ? { change: { joinRoom: room, maxRooms: services.limits.maxRoomsPerConnection } }
+      : {},
   );
   requireRoomAllowed(caller, room);
+  if (!hookAllows) {
+    throw new ProtocolError('forbidden', `You may not join room "${room}".`);
+  }
   const user = userOf(caller.identity);
   let added: { alreadyIn: boolean } | undefined;
   let snapshot: Awaited<ReturnType<Services['rooms']['snapshot']>>;
@@ -43,6 +55,11 @@ export const join: RequestHandler<'join'> = async (services, caller, request) =>
     seq: snapshot.seq,
   });
 };
+
+/** Whether the deployment's `authorizeJoin` hook lets the caller in; true without hooks. */
+async function authorizedByHook(services: Services, caller: Caller, room: string) {
+  return services.hooks === undefined || services.hooks.authorizeJoin(caller.identity, room);
+}
 
 /**
  * Takes back a join that failed after its admission wrote the room to the

@@ -1,15 +1,21 @@
-import type { Browser } from 'playwright-core';
+import type { Browser, WebSocketRoute } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, inject } from 'vitest';
 import type { FaultOptions } from '../../../local/faults/fault-injector.js';
 import { type LocalStack, startLocalStack } from '../../../local/local-stack.js';
 import { ChatPage, DESKTOP, launchChromium, type Viewport } from './chat-page.js';
+
+/** How a page is opened besides its name, room and size. */
+export interface OpenOptions {
+  /** Handles the page's WebSocket (`BrowserContext.routeWebSocket`). */
+  readonly socketRoute?: (socket: WebSocketRoute) => void;
+}
 
 /** A local stack and Chromium shared by the tests of one `describe`, and the pages they open. */
 export interface ChatFixture {
   /** The running stack (available from the first test on). */
   readonly stack: LocalStack;
   /** Opens the demo page as `name` in `room`; closed after the test. */
-  open(name: string, room: string, viewport?: Viewport): Promise<ChatPage>;
+  open(name: string, room: string, viewport?: Viewport, options?: OpenOptions): Promise<ChatPage>;
   /** The gateway's open connections of user `sub`. */
   connectionsOf(sub: string): string[];
 }
@@ -52,9 +58,14 @@ export function useChatBrowser(options: { readonly faults?: FaultOptions } = {})
       if (stack === undefined) throw new Error('the local stack has not started');
       return stack;
     },
-    async open(name, room, viewport = DESKTOP) {
+    async open(name, room, viewport = DESKTOP, options = {}) {
       if (browser === undefined) throw new Error('Chromium has not started');
-      const chat = await ChatPage.open(browser, fixture.stack.httpUrl, { name, room, viewport });
+      const chat = await ChatPage.open(browser, fixture.stack.httpUrl, {
+        name,
+        room,
+        viewport,
+        ...options,
+      });
       pages.push(chat);
       return chat;
     },

@@ -1,5 +1,11 @@
 import { existsSync } from 'node:fs';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import {
+  type Browser,
+  type BrowserContext,
+  chromium,
+  type Page,
+  type WebSocketRoute,
+} from 'playwright-core';
 
 /** Debian's Chromium, which `.ci/run` installs. */
 export const CHROMIUM_PATH = '/usr/bin/chromium';
@@ -57,11 +63,19 @@ export class ChatPage {
     page.on('pageerror', (error) => this.pageErrors.push(String(error)));
   }
 
-  /** Opens the demo at `httpUrl` and joins `room` as `name`, waiting until joined. */
+  /**
+   * Opens the demo at `httpUrl` and joins `room` as `name`, waiting until
+   * joined; `socketRoute`, if given, handles the page's WebSocket.
+   */
   static async open(
     browser: Browser,
     httpUrl: string,
-    options: { name: string; room: string; viewport?: Viewport },
+    options: {
+      name: string;
+      room: string;
+      viewport?: Viewport;
+      socketRoute?: (socket: WebSocketRoute) => void;
+    },
   ): Promise<ChatPage> {
     const context = await browser.newContext({
       viewport: options.viewport ?? DESKTOP,
@@ -70,6 +84,7 @@ export class ChatPage {
         : {}),
     });
     context.setDefaultTimeout(WAIT_MS);
+    if (options.socketRoute !== undefined) await context.routeWebSocket(/./, options.socketRoute);
     const chat = new ChatPage(context, await context.newPage(), options.name);
     await chat.page.goto(httpUrl);
     await chat.page.getByTestId('name').fill(options.name);

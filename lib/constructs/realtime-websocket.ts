@@ -8,8 +8,8 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, type IConstruct } from 'constructs';
 
-/** Properties of a `RealtimeApi`. */
-export interface RealtimeApiProps {
+/** Properties of a `RealtimeWebSocket`. */
+export interface RealtimeWebSocketProps {
   /** REQUEST authorizer of `$connect`; it receives the token from the `token` query parameter. */
   readonly authorizerHandler: lambda.IFunction;
   /** Integration of `$connect`, reached only once the authorizer allowed the connection. */
@@ -48,6 +48,13 @@ export interface RealtimeApiProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly accessLogRemovalPolicy?: RemovalPolicy;
+  /**
+   * Sets the account's API Gateway CloudWatch role, which access logging
+   * needs, once per stack. Turn it off when the account has one already or
+   * another stack sets it.
+   * @default true
+   */
+  readonly manageAccountLogging?: boolean;
 }
 
 // Access log fields. Nothing here may expand to the query string: the JWT travels in it.
@@ -71,7 +78,7 @@ const ACCESS_LOG_FORMAT = {
  * only, answers message routes with their integration's response, and serves
  * one throttled, access-logged stage.
  */
-export class RealtimeApi extends Construct {
+export class RealtimeWebSocket extends Construct {
   /** The WebSocket API. */
   readonly api: apigwv2.WebSocketApi;
   /** The API's only stage. */
@@ -87,7 +94,7 @@ export class RealtimeApi extends Construct {
    */
   readonly callbackUrl: string;
 
-  constructor(scope: Construct, id: string, props: RealtimeApiProps) {
+  constructor(scope: Construct, id: string, props: RealtimeWebSocketProps) {
     super(scope, id);
     const stageName = props.stageName ?? 'prod';
 
@@ -119,23 +126,10 @@ export class RealtimeApi extends Construct {
           returnResponse: true,
         }),
       ),
-      ...Object.entries(props.oneWayHandlers ?? {}).map(([routeKey, handler]) =>
-        this.api.addRoute(routeKey, {
-          integration: new WebSocketLambdaIntegration(`${pascal(routeKey)}Integration`, handler),
-        }),
-      ),
     ];
-    // Acknowledged route by route, never on the API: $connect stays checked.
-    for (const route of connectionRoutes) {
-      Validations.of(route).acknowledge({
-        id: 'AwsSolutions-APIG4',
-        reason:
-          'WebSocket APIs take an authorizer on $connect only (https://docs.aws.amazon.com/' +
-          'apigateway/latest/developerguide/apigateway-websocket-api-lambda-auth.html). This ' +
-          'route only receives frames of a connection the $connect authorizer admitted; API ' +
-          'Gateway attaches that identity to each of its events, and the handlers act as it ' +
-          'and refuse frames once its token has expired.',
-      });
+    for (const route of connectionRoutes) acknowledgeConnectionRoute(route);
+    for (const [routeKey, handler] of Object.entries(props.oneWayHandlers ?? {})) {
+      this.addOneWayRoute(routeKey, handler);
     }
 
     this.accessLogs = new logs.LogGroup(this, 'AccessLogs', {
@@ -154,38 +148,22 @@ export class RealtimeApi extends Construct {
       },
     });
 
-    // API Gateway writes access logs with the account's (per region) CloudWatch
-    // role; without one, creating a stage with access logging fails with
-    // "CloudWatch Logs role ARN must be set in account settings".
-    // https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html
-    // The setting is shared by every API of the account and region, so the
-    // role and setting are kept when the stack is deleted, as RestApi does.
-    const cloudWatchRole = new iam.Role(this, 'CloudWatchRole', {
-      assumedBy: new iam.ServicePrincipal('apigateway.amazonaws.com'),
-      managedPolicies: [
-        iam.ManagedPolicy.fromAwsManagedPolicyName(
-          'service-role/AmazonAPIGatewayPushToCloudWatchLogs',
-        ),
-      ],
-    });
-    cloudWatchRole.applyRemovalPolicy(RemovalPolicy.RETAIN);
-    Validations.of(cloudWatchRole).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
-      reason:
-        "The account's API Gateway CloudWatch role serves every REST and WebSocket API of the " +
-        'account and region, and outlives this stack: scoped to this stack’s log group it would ' +
-        'break the logging of the others. AmazonAPIGatewayPushToCloudWatchLogs is the policy ' +
-        'AWS documents for it and maintains as API Gateway’s logging needs change.',
-    });
-    const account = new apigateway.CfnAccount(this, 'Account', {
-      cloudWatchRoleArn: cloudWatchRole.roleArn,
-    });
-    account.applyRemovalPolicy(RemovalPolicy.RETAIN);
-    this.stage.node.addDependency(account);
+    if (props.manageAccountLogging ?? true) {
+      this.stage.node.addDependency(accountLogging(this));
+    }
 
     const stack = Stack.of(this);
     this.url = this.stage.url;
     this.callbackUrl = `https://${this.api.apiId}.execute-api.${stack.region}.${stack.urlSuffix}/${stageName}`;
+  }
+
+  /** Adds a route that sends no reply, for frames whose `action` is `routeKey`. */
+  addOneWayRoute(routeKey: string, handler: lambda.IFunction): apigwv2.WebSocketRoute {
+    const route = this.api.addRoute(routeKey, {
+      integration: new WebSocketLambdaIntegration(`${pascal(routeKey)}Integration`, handler),
+    });
+    acknowledgeConnectionRoute(route);
+    return route;
   }
 
   /** Allows posting to, reading and closing the stage's connections (`@connections`). */
@@ -197,8 +175,65 @@ export class RealtimeApi extends Construct {
   }
 }
 
+/**
+ * Acknowledges cdk-nag's finding that a route has no authorizer, route by
+ * route and never on the API: $connect stays checked.
+ */
+function acknowledgeConnectionRoute(route: apigwv2.WebSocketRoute): void {
+  Validations.of(route).acknowledge({
+    id: 'AwsSolutions-APIG4',
+    reason:
+      'WebSocket APIs take an authorizer on $connect only (https://docs.aws.amazon.com/' +
+      'apigateway/latest/developerguide/apigateway-websocket-api-lambda-auth.html). This ' +
+      'route only receives frames of a connection the $connect authorizer admitted; API ' +
+      'Gateway attaches that identity to each of its events, and the handlers act as it ' +
+      'and refuse frames once its token has expired.',
+  });
+}
+
+/** The account setting of each stack, created by its first API. */
+const ACCOUNT_LOGGING = new WeakMap<Stack, apigateway.CfnAccount>();
+
+/**
+ * The account's API Gateway CloudWatch role, created by the first API of a
+ * stack and shared by the others: API Gateway writes access logs with it, and
+ * without one creating a stage with access logging fails with "CloudWatch
+ * Logs role ARN must be set in account settings"
+ * (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html).
+ * The setting serves every API of the account and region, so the role and
+ * setting are kept when the stack is deleted, as RestApi does.
+ */
+function accountLogging(api: RealtimeWebSocket): apigateway.CfnAccount {
+  const stack = Stack.of(api);
+  const existing = ACCOUNT_LOGGING.get(stack);
+  if (existing !== undefined) return existing;
+  const cloudWatchRole = new iam.Role(api, 'CloudWatchRole', {
+    assumedBy: new iam.ServicePrincipal('apigateway.amazonaws.com'),
+    managedPolicies: [
+      iam.ManagedPolicy.fromAwsManagedPolicyName(
+        'service-role/AmazonAPIGatewayPushToCloudWatchLogs',
+      ),
+    ],
+  });
+  cloudWatchRole.applyRemovalPolicy(RemovalPolicy.RETAIN);
+  Validations.of(cloudWatchRole).acknowledge({
+    id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+    reason:
+      "The account's API Gateway CloudWatch role serves every REST and WebSocket API of the " +
+      'account and region, and outlives this stack: scoped to this stack’s log group it would ' +
+      'break the logging of the others. AmazonAPIGatewayPushToCloudWatchLogs is the policy ' +
+      'AWS documents for it and maintains as API Gateway’s logging needs change.',
+  });
+  const account = new apigateway.CfnAccount(api, 'Account', {
+    cloudWatchRoleArn: cloudWatchRole.roleArn,
+  });
+  account.applyRemovalPolicy(RemovalPolicy.RETAIN);
+  ACCOUNT_LOGGING.set(stack, account);
+  return account;
+}
+
 /** Acknowledges cdk-nag's IAM5 finding on the `@connections/*` grant, and no other wildcard. */
-function acknowledgeConnectionsWildcard(principal: IConstruct, api: RealtimeApi): void {
+function acknowledgeConnectionsWildcard(principal: IConstruct, api: RealtimeWebSocket): void {
   const stack = Stack.of(api);
   const apiId = stack.getLogicalId(api.api.node.defaultChild as apigwv2.CfnApi);
   // cdk-nag's rendering of the resource: `<LogicalId>` for a Ref, `<AWS::Region>` for a pseudo parameter.
