@@ -168,12 +168,15 @@ export function handlerId(name: HandlerName): string {
  * compiled JavaScript in the installed package.
  */
 export function handlerEntry(name: HandlerName | 'reference-send'): string {
-  return sourceOrCompiled(new URL(`../lambdas/handlers/${name}.ts`, import.meta.url));
+  return sourceOrCompiled(`../lambdas/handlers/${name}.ts`);
 }
 
-/** The `.ts` file at `url` when it exists (sources), else its compiled `.js`. */
-export function sourceOrCompiled(url: URL): string {
-  const source = fileURLToPath(url);
+/**
+ * The `.ts` module at `path` (relative to lib/) when it exists, as in this
+ * repository, else its compiled `.js`, as in the installed package.
+ */
+export function sourceOrCompiled(path: string): string {
+  const source = fileURLToPath(new URL(path, import.meta.url));
   return existsSync(source) ? source : source.replace(/\.ts$/, '.js');
 }
 

@@ -228,7 +228,13 @@ export class RealtimeApi extends Construct {
    * @example chat.grantPublish(ordersHandler);
    */
   grantPublish(grantee: iam.IGrantable): iam.Grant {
-    return this.publishFunction.grantInvoke(grantee);
+    // The function's ARN only: Function.grantInvoke would add `<arn>:*` (every
+    // version and alias), a wildcard cdk-nag flags on the grantee's policy.
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['lambda:InvokeFunction'],
+      resourceArns: [this.publishFunction.functionArn],
+    });
   }
 
   /** Lets `grantee` post to, read and close the stage's connections (`@connections`). */
@@ -252,7 +258,7 @@ function hookedEntry(api: RealtimeApi, name: HandlerName, hooks: string): string
     name,
     handler: handlerEntry(name),
     hooks,
-    registry: sourceOrCompiled(new URL('../lambdas/hooks/registry.ts', import.meta.url)),
+    registry: sourceOrCompiled('../lambdas/hooks/registry.ts'),
   });
 }
 

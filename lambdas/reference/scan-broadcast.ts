@@ -75,7 +75,7 @@ export async function scanBroadcast(
 }
 
 /** The reference's route event: only what it reads. */
-interface ReferenceEvent {
+export interface ReferenceEvent {
   readonly body?: string | null;
   readonly requestContext: { readonly authorizer?: unknown };
 }

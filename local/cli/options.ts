@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 /** What `realtime-local` was asked to run. */
@@ -65,7 +66,7 @@ export function parseOptions(
     throw new UsageError(`--port must be a port number (0 to 65535), got "${rawPort}"`);
   }
   return {
-    ...(values.assembly === undefined ? {} : { assembly: values.assembly }),
+    ...(values.assembly === undefined ? {} : { assembly: resolve(values.assembly) }),
     ...(values.app === undefined ? {} : { app: values.app }),
     port,
     help,

@@ -1,5 +1,6 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
-import { bundleClient } from '../../client/build.mjs';
 
 /** Where the demo page imports the client SDK from. */
 export const CLIENT_BUNDLE_PATH = '/realtime-client.js';
@@ -18,7 +19,7 @@ export interface ClientBundle {
  * build step. The first request builds it and later ones reuse the result. A
  * failed build is not kept, so a fixed SDK is picked up by the next request.
  */
-export function clientBundle(bundle: () => Promise<string> = bundleClient): ClientBundle {
+export function clientBundle(bundle: () => Promise<string> = packagedOrBuilt): ClientBundle {
   let built: Promise<string> | undefined;
   const source = () => {
     built ??= bundle().catch((error: unknown) => {
@@ -47,4 +48,17 @@ export function clientBundle(bundle: () => Promise<string> = bundleClient): Clie
         .end(code);
     },
   };
+}
+
+/** The bundle the installed package ships beside this module (scripts/build-package.mjs). */
+const PACKAGED_BUNDLE = new URL('./realtime-client.js', import.meta.url);
+
+/**
+ * In the installed package, the bundle it ships, built by the client's own
+ * build at `npm pack`; in this repository, that build run now from client/.
+ */
+async function packagedOrBuilt(): Promise<string> {
+  if (existsSync(PACKAGED_BUNDLE)) return readFile(PACKAGED_BUNDLE, 'utf8');
+  const { bundleClient } = await import('../../client/build.mjs');
+  return bundleClient();
 }
