@@ -18,6 +18,7 @@ import { type DynamoFaultProxy, startDynamoFaultProxy } from './faults/dynamo-fa
 import { FaultInjector, type FaultOptions, type FaultReport } from './faults/fault-injector.js';
 import type { Invocation, Invoker } from './gateway/invoker.js';
 import { handleManagementRequest } from './gateway/management-api.js';
+import type { RequestReporter } from './gateway/request-report.js';
 import {
   API_GATEWAY_LIMITS,
   type GatewayLimits,
@@ -84,6 +85,12 @@ export interface LocalStackOptions {
   readonly limits?: Partial<GatewayLimits>;
   /** Where the stack's and the functions' log lines go. @default console.log */
   readonly log?: (line: string) => void;
+  /**
+   * Receives a report of each request a client made (handshake, frame,
+   * close) once the gateway answered it: the CLI's console prints one line each.
+   * @default - none
+   */
+  readonly requests?: RequestReporter;
   /**
    * Runs the template's scheduled rules (the sweeper) on their schedule, as
    * EventBridge would. Tests leave it off and call `runSchedules` instead.
@@ -153,6 +160,14 @@ export interface LocalStack {
    */
   reload(assembly?: string): Promise<void>;
   /**
+   * Serves each function of `bundles` (logical id to a rebuilt bundle file)
+   * from its new bundle: invocations in flight finish on the old code, the
+   * next ones start on the new.
+   */
+  reloadFunctions(bundles: ReadonlyMap<string, string>): Promise<void>;
+  /** The assembly the functions' bundles were last read from. */
+  readonly assembly: string;
+  /**
    * Closes sockets with 1001, stops functions and DynamoDB, frees the port.
    * `disconnects: false` closes them without invoking `$disconnect`.
    */
@@ -186,6 +201,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     if (ownAssembly !== undefined) rmSync(ownAssembly, { recursive: true, force: true });
   };
   let model: StackModel;
+  let currentAssembly = options.assembly ?? ownAssembly ?? '';
   try {
     model = readStackModel(options.assembly ?? ownAssembly ?? '', stackId, options.apiPath);
   } catch (error) {
@@ -320,6 +336,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       invoke,
       limits,
       log,
+      ...(options.requests === undefined ? {} : { requests: options.requests }),
       ...(options.faults === undefined ? {} : { disconnectLost: () => faults.disconnectLost() }),
     });
     const liveGateway = gateway;
@@ -403,17 +420,36 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           await Promise.all([liveStreams.idle(), asyncInvocations.idle()]);
         }
       },
+      get assembly() {
+        return currentAssembly;
+      },
       async reload(next?: string) {
         const fresh = next ?? synthesize();
         const freshModel = readStackModel(fresh, stackId, options.apiPath);
-        for (const definition of definitionsOf(freshModel)) {
-          await pools.get(definition.logicalId)?.reload(definition);
-        }
+        await Promise.all(
+          definitionsOf(freshModel).map((definition) =>
+            pools.get(definition.logicalId)?.reload(definition),
+          ),
+        );
         if (next === undefined) {
           removeOwnAssembly();
           ownAssembly = fresh;
         }
         model = freshModel;
+        currentAssembly = fresh;
+      },
+      async reloadFunctions(bundles) {
+        const definitions = new Map(
+          definitionsOf(model).map((definition) => [definition.logicalId, definition]),
+        );
+        await Promise.all(
+          [...bundles].map(([functionId, bundle]) => {
+            const definition = definitions.get(functionId);
+            return definition === undefined
+              ? undefined
+              : pools.get(functionId)?.reload({ ...definition, bundle });
+          }),
+        );
       },
       async stop(stopOptions = {}) {
         if (stopped) return;

@@ -15,13 +15,36 @@ export const LOCAL_PUBLISH_FUNCTION = 'PublishHandler';
 
 export const USAGE = `Usage: npm run publish -- (--room ROOM | --user USER_ID) --data JSON
                             [--from-id ID --from-name NAME] [--function NAME]
+       npm run publish -- --help
 
 Targets the local stack that npm start runs in this checkout (or the one at
 http://127.0.0.1:$PORT when PORT is set) unless --function names a deployed
 publish function (its PublishFunctionName output), reached with the AWS
 credentials and region of the environment.
 Prints the result as JSON. Exits 1 when the input is refused, 2 on a usage
-error, 3 when the function failed or could not be invoked.`;
+error, 3 when the function failed or could not be invoked.
+
+  --room ROOM        publish to the members of this room
+  --user USER_ID     publish to this user's connections
+  --data JSON        the message's data, a JSON value (quote a string: '"hi"')
+  --from-id ID       the sender's user id (default: --from-name)
+  --from-name NAME   the sender's display name (default: --from-id)
+  --function NAME    a deployed publish function (its PublishFunctionName output)
+  -h, --help         this text, exit 0`;
+
+/**
+ * Whether the command line asks for the usage, wherever `--help` or `-h`
+ * stands and whatever else is wrong with it.
+ */
+export function asksForHelp(argv: readonly string[]): boolean {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: { help: { type: 'boolean', short: 'h' } },
+    strict: false,
+    allowPositionals: true,
+  });
+  return values.help === true;
+}
 
 /** What to publish and where. */
 export interface PublishPlan {
@@ -109,6 +132,10 @@ export async function runPublish(
   env: Env,
   output: Output,
 ): Promise<number> {
+  if (asksForHelp(argv)) {
+    output.out(USAGE);
+    return 0;
+  }
   let plan: PublishPlan;
   try {
     plan = planPublish(argv, env);

@@ -5,6 +5,7 @@ import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-n
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { METRICS_NAMESPACE } from '../../lambdas/shared/metric-names.js';
+import { BUNDLING_METADATA, type BundlingRecord } from './bundling-metadata.js';
 import { bundlingRoot } from './bundling-root.js';
 
 // In ESM output esbuild turns the `require('node:https')` of any CommonJS
@@ -12,6 +13,9 @@ import { bundlingRoot } from './bundling-root.js';
 // is not picked) into a shim that throws "Dynamic require of node:https is
 // not supported" when first called; a real `require` made from
 // import.meta.url satisfies it (https://github.com/evanw/esbuild/issues/1921).
+/** esbuild's target: the Lambda runtime's Node major. */
+const BUNDLE_TARGET = 'node24';
+
 const ESM_REQUIRE_BANNER =
   "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";
 
@@ -123,7 +127,7 @@ export class RealtimeFunction extends NodejsFunction {
         format: OutputFormat.ESM,
         minify: true,
         sourceMap: true,
-        target: 'node24',
+        target: BUNDLE_TARGET,
         mainFields: ['module', 'main'],
         externalModules: [...(props.runtimeModules ?? [])],
         banner: ESM_REQUIRE_BANNER,
@@ -131,5 +135,13 @@ export class RealtimeFunction extends NodejsFunction {
         logLevel: LogLevel.WARNING,
       },
     });
+    const bundling: BundlingRecord = {
+      entry: props.entry,
+      projectRoot: root.projectRoot,
+      externals: [...(props.runtimeModules ?? [])],
+      banner: ESM_REQUIRE_BANNER,
+      target: BUNDLE_TARGET,
+    };
+    this.node.addMetadata(BUNDLING_METADATA, bundling);
   }
 }

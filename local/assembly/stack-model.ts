@@ -26,6 +26,8 @@ export interface FunctionModel {
   readonly logicalId: string;
   /** The construct id (e.g. `SendHandler`), for logs. */
   readonly name: string;
+  /** The function construct's path (`Shop/Chat/SendHandler`), as the manifest names it. */
+  readonly constructPath: string;
   /** Absolute path of the bundle file. */
   readonly bundle: string;
   /** The exported handler's name. */
@@ -313,6 +315,7 @@ function functionModel(
     logicalId,
     // `<stack>/.../<function>/Resource`
     name: path.split('/').at(-2) ?? logicalId,
+    constructPath: path.replace(/\/Resource$/, ''),
     bundle,
     handler,
     environment:

@@ -9,6 +9,10 @@ export interface RealtimeLocalOptions {
   readonly app?: string;
   /** The first port; each further API takes the next. 0 picks free ones. */
   readonly port: number;
+  /** Reloads the functions when code changes, and synthesizes again when the app changes. */
+  readonly watch?: boolean;
+  /** Prints every line as written (metrics, whole JSON logs), not one line per request. */
+  readonly verbose?: boolean;
   readonly help: boolean;
 }
 
@@ -24,23 +28,40 @@ schedules, each API on its own port of 127.0.0.1. No AWS account, no Docker.
                      (e.g. --app "npx tsx bin/app.ts"), with cdk.json's context
   --port <port>      the first API's port; the next ones take the following
                      ports (default: free ports)
+  --watch            reload when code under the working directory changes: a
+                     function's sources (your hooks included) are rebuilt for
+                     that function alone; other files synthesize the app again
+  --verbose          print the functions' output as written: metrics (EMF)
+                     and whole JSON log entries (default: one line per
+                     request and the log entries made readable)
   -h, --help         this text
 
 Environment: DYNAMODB_ENGINE (dynalite | dynamodb-local), DYNAMODB_DIR (keep
 DynamoDB's state in this folder), JWT_SECRET (the local HS256 secret of
-/dev/token), LOCAL_IDLE_TIMEOUT_S, LOCAL_MAX_CONNECTION_S, PORT.`;
+/dev/token), LOCAL_IDLE_TIMEOUT_S, LOCAL_MAX_CONNECTION_S, LOG_FORMAT (json
+as --verbose), PORT.`;
 
 /** A mistake in the command line; its message says which. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-/** Reads the command line; `PORT` is the default of `--port`. */
+/**
+ * Reads the command line; `PORT` is the default of `--port`, `LOG_FORMAT=json`
+ * turns `--verbose` on.
+ */
 export function parseOptions(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): RealtimeLocalOptions {
-  let values: { assembly?: string; app?: string; port?: string; help?: boolean };
+  let values: {
+    assembly?: string;
+    app?: string;
+    port?: string;
+    help?: boolean;
+    watch?: boolean;
+    verbose?: boolean;
+  };
   try {
     ({ values } = parseArgs({
       args: [...argv],
@@ -49,6 +70,8 @@ export function parseOptions(
         app: { type: 'string' },
         port: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
+        watch: { type: 'boolean' },
+        verbose: { type: 'boolean' },
       },
       strict: true,
       allowPositionals: false,
@@ -70,5 +93,7 @@ export function parseOptions(
     ...(values.app === undefined ? {} : { app: values.app }),
     port,
     help,
+    ...(values.watch ? { watch: true } : {}),
+    ...(values.verbose || env.LOG_FORMAT === 'json' ? { verbose: true } : {}),
   };
 }

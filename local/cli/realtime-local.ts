@@ -1,6 +1,8 @@
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { findRealtimeApis, type RealtimeApiLocation } from '../assembly/realtime-apis.js';
+import { createLocalConsole, type LocalConsole } from '../console/local-console.js';
+import { startWatchMode, type WatchMode } from '../dev/watch-mode.js';
 import { engineFromEnvironment } from '../dynamo/engine.js';
 import { type LocalStack, startLocalStack, synthesisEnv } from '../local-stack.js';
 import { parseOptions, type RealtimeLocalOptions, USAGE, UsageError } from './options.js';
@@ -17,6 +19,8 @@ export interface RunningApi {
 /** Every API of the app, running. */
 export interface RealtimeLocal {
   readonly apis: readonly RunningApi[];
+  /** The watch mode, with `--watch`. */
+  readonly watch?: WatchMode;
   /** Synthesizes again (with `--app`) and reloads every API's functions. */
   reload(): Promise<void>;
   /** Closes every socket with 1001, stops everything, deletes what it synthesized. */
@@ -26,22 +30,31 @@ export interface RealtimeLocal {
 /**
  * Starts every `RealtimeApi` of the app's cloud assembly, each as its own
  * local stack (its own DynamoDB and port), after synthesizing the app when
- * given `--app`. Writes progress and the URLs to `log`.
+ * given `--app`. Writes progress, the URLs, the functions' logs and a line
+ * per request to `output` (by default the console for people, or every line
+ * as written with `--verbose`).
  */
 export async function startRealtimeLocal(
   options: RealtimeLocalOptions,
   env: Env = process.env,
-  log: (line: string) => void = (line) => console.log(line),
+  output: LocalConsole = createLocalConsole({ verbose: options.verbose ?? false }),
+  watchRoots: readonly string[] = [process.cwd()],
 ): Promise<RealtimeLocal> {
+  const log = (line: string) => output.log(line);
   const started = performance.now();
-  const synthesize = (app: string) =>
-    synthesizeWithCommand(app, { cwd: process.cwd(), env: synthesisEnv(env), log });
-  let ownAssembly = options.app === undefined ? undefined : await synthesize(options.app);
-  const assembly = options.assembly ?? ownAssembly ?? '';
+  const synthesize = (app: string, background = false) =>
+    synthesizeWithCommand(app, { cwd: process.cwd(), env: synthesisEnv(env), log, background });
+  // Every assembly synthesized stays until the end: an instance that started
+  // on an older one may still be reading its bundle.
+  const ownAssemblies: string[] = [];
+  if (options.app !== undefined) ownAssemblies.push(await synthesize(options.app));
+  const assembly = options.assembly ?? ownAssemblies[0] ?? '';
   const apis: RunningApi[] = [];
+  let watchMode: WatchMode | undefined;
   const stopAll = async () => {
+    await watchMode?.close();
     await Promise.all(apis.map((api) => api.stack.stop()));
-    if (ownAssembly !== undefined) rmSync(ownAssembly, { recursive: true, force: true });
+    for (const dir of ownAssemblies) rmSync(dir, { recursive: true, force: true });
   };
   try {
     const locations = findRealtimeApis(assembly);
@@ -62,6 +75,7 @@ export async function startRealtimeLocal(
         schedules: true,
         env,
         log,
+        requests: (report) => output.request(report),
         limits: gatewayLimits(env),
       });
       apis.push({ location, stack });
@@ -81,19 +95,34 @@ export async function startRealtimeLocal(
     log(`  Dev token:  curl -s '${stack.httpUrl}/dev/token?sub=alice&name=Alice'`);
   }
 
+  const reload = async () => {
+    if (options.app === undefined) return;
+    const fresh = await synthesize(options.app, true);
+    ownAssemblies.push(fresh);
+    const locations = findRealtimeApis(fresh);
+    for (const { location, stack } of apis) {
+      const next = locations.find((candidate) => candidate.path === location.path);
+      if (next !== undefined) await stack.reload(next.outdir);
+    }
+  };
+  if (options.watch) {
+    watchMode = startWatchMode(
+      watchRoots,
+      {
+        stacks: () => apis.map((api) => api.stack),
+        ...(options.app === undefined ? {} : { synthesize: reload }),
+      },
+      log,
+    );
+    await watchMode.ready;
+    log(
+      `Watching ${watchRoots.map((root) => relative(process.cwd(), root) || '.').join(', ')} for changes.`,
+    );
+  }
   return {
     apis,
-    async reload() {
-      if (options.app === undefined) return;
-      const fresh = await synthesize(options.app);
-      const locations = findRealtimeApis(fresh);
-      for (const { location, stack } of apis) {
-        const next = locations.find((candidate) => candidate.path === location.path);
-        if (next !== undefined) await stack.reload(next.outdir);
-      }
-      if (ownAssembly !== undefined) rmSync(ownAssembly, { recursive: true, force: true });
-      ownAssembly = fresh;
-    },
+    ...(watchMode === undefined ? {} : { watch: watchMode }),
+    reload,
     stop: stopAll,
   };
 }
@@ -117,6 +146,7 @@ export async function runRealtimeLocal(
   argv: readonly string[],
   env: Env = process.env,
   ready: (running: RealtimeLocal) => () => void = () => () => {},
+  watchRoots?: readonly string[],
 ): Promise<void> {
   let options: RealtimeLocalOptions;
   try {
@@ -133,7 +163,7 @@ export async function runRealtimeLocal(
   }
   let running: RealtimeLocal;
   try {
-    running = await startRealtimeLocal(options, env);
+    running = await startRealtimeLocal(options, env, undefined, watchRoots);
   } catch (error) {
     console.error(`realtime-local: ${error instanceof Error ? error.message : String(error)}`);
     process.exitCode = 1;

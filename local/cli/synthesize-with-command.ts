@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -21,7 +21,13 @@ const CLI_CONTEXT = {
  */
 export async function synthesizeWithCommand(
   command: string,
-  options: { readonly cwd: string; readonly env: Env; readonly log: (line: string) => void },
+  options: {
+    readonly cwd: string;
+    readonly env: Env;
+    readonly log: (line: string) => void;
+    /** Runs at the lowest CPU priority, while the stack keeps serving. */
+    readonly background?: boolean;
+  },
 ): Promise<string> {
   const outdir = mkdtempSync(join(tmpdir(), 'realtime-local-'));
   const context = {
@@ -35,6 +41,16 @@ export async function synthesizeWithCommand(
     env: { ...options.env, CDK_OUTDIR: outdir, CDK_CONTEXT_JSON: JSON.stringify(context) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // At the lowest priority, with the bundlers it starts (children inherit it):
+  // a synthesis while the stack serves (watch mode) must not starve the
+  // sockets and HTTP of this machine's cores.
+  if (options.background && child.pid !== undefined) {
+    try {
+      setPriority(child.pid, 19);
+    } catch {
+      // Not allowed here: the synthesis runs at normal priority.
+    }
+  }
   let output = '';
   const collect = (chunk: Buffer) => {
     output += chunk.toString('utf8');
@@ -51,7 +67,7 @@ export async function synthesizeWithCommand(
     throw new Error(
       code === 0
         ? `"${command}" wrote no cloud assembly: does it call app.synth()?`
-        : `"${command}" failed (exit code ${code})`,
+        : `"${command}" failed (exit code ${code}):\n${output.trim().split('\n').slice(-20).join('\n')}`,
     );
   }
   return outdir;

@@ -11,7 +11,13 @@ import {
   messageEvent,
   newConnectionId,
 } from './events.js';
-import type { Invoker } from './invoker.js';
+import type { Invocation, Invoker } from './invoker.js';
+import {
+  describeFailure,
+  type RefusedBy,
+  type RequestOutcome,
+  type RequestReporter,
+} from './request-report.js';
 
 /** API Gateway's quotas that the local gateway keeps (PROTOCOL.md section 8). */
 export interface GatewayLimits {
@@ -49,6 +55,11 @@ export interface GatewayOptions {
   readonly invoke: Invoker;
   readonly limits?: GatewayLimits;
   readonly log?: (line: string) => void;
+  /**
+   * Receives a report of each request once answered: handshake, frame or close.
+   * @default - none
+   */
+  readonly requests?: RequestReporter;
   /**
    * Whether to drop the `$disconnect` of a connection that ended without a
    * close frame (fault injection); never asked about a clean close.
@@ -99,12 +110,20 @@ export class WebSocketGateway {
 
   /** Handles an HTTP upgrade request for the stage. */
   async handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const started = performance.now();
+    const connectionId = newConnectionId();
+    let userId: string | undefined;
+    const report = (outcome: RequestOutcome) =>
+      this.report('$connect', connectionId, userId, outcome, started);
+    const refuseAs = (status: number, message: string, by: RefusedBy, reason = message) => {
+      refuse(socket, status, message);
+      report({ kind: 'refused', status, by, reason });
+    };
     const url = new URL(request.url ?? '/', 'http://localhost');
     if (url.pathname !== this.path && url.pathname !== `${this.path}/`) {
-      return refuse(socket, 403, FORBIDDEN);
+      return refuseAs(403, FORBIDDEN, 'gateway', `no stage at ${url.pathname}`);
     }
     const headers = flatHeaders(request);
-    const connectionId = newConnectionId();
     const source: EventSource = {
       apiId: this.options.model.apiId,
       stage: this.options.model.stageName,
@@ -123,7 +142,7 @@ export class WebSocketGateway {
     if (route?.authorizer) {
       // A missing identity source is refused before the authorizer runs.
       if (!identityPresent(route.authorizer.identitySource, handshake)) {
-        return refuse(socket, 401, 'Unauthorized');
+        return refuseAs(401, 'Unauthorized', 'gateway', 'no token');
       }
       const outcome = await this.options.invoke(
         route.authorizer.functionId,
@@ -131,13 +150,19 @@ export class WebSocketGateway {
       );
       if (!outcome.ok) {
         const unauthorized = outcome.error.message === 'Unauthorized';
-        if (!unauthorized)
-          this.log(`authorizer failed: ${outcome.error.name}: ${outcome.error.message}`);
-        return refuse(socket, unauthorized ? 401 : 500, unauthorized ? 'Unauthorized' : INTERNAL);
+        if (unauthorized) return refuseAs(401, 'Unauthorized', 'authorizer');
+        this.log(`authorizer failed: ${outcome.error.name}: ${outcome.error.message}`);
+        return refuseAs(
+          500,
+          INTERNAL,
+          'authorizer',
+          `authorizer ${describeFailure(outcome.error)}`,
+        );
       }
       const policy = outcome.result as AuthorizerResult;
-      if (!allows(policy)) return refuse(socket, 403, FORBIDDEN);
+      if (!allows(policy)) return refuseAs(403, FORBIDDEN, 'authorizer', 'denied');
       authorizer = { ...policy.context, principalId: policy.principalId };
+      userId = policy.principalId;
     }
 
     const connection: LiveConnection = {
@@ -156,15 +181,20 @@ export class WebSocketGateway {
       const status = outcome.ok ? statusOf(outcome.result) : 500;
       if (status < 200 || status > 299) {
         this.connections.delete(connectionId);
-        return refuse(socket, status, status === 500 ? INTERNAL : (bodyOf(outcome) ?? FORBIDDEN));
+        const message = status === 500 ? INTERNAL : (bodyOf(outcome) ?? FORBIDDEN);
+        const reason = outcome.ok
+          ? `$connect answered ${status}`
+          : `$connect ${describeFailure(outcome.error)}`;
+        return refuseAs(status, message, 'integration', reason);
       }
     }
     if (socket.destroyed) {
       // The client gave up during $connect: it never connected, so nothing to disconnect.
       this.connections.delete(connectionId);
-      return;
+      return report({ kind: 'gone' });
     }
     this.server.handleUpgrade(request, socket, head, (ws) => this.open(connection, ws));
+    report({ kind: 'ok' });
   }
 
   /** Sends data to a connection as the management API's POST does; false when it is gone. */
@@ -264,19 +294,29 @@ export class WebSocketGateway {
   }
 
   private async route(connection: LiveConnection, body: string): Promise<void> {
+    const started = performance.now();
     const route = this.select(body);
     const socket = connection.socket;
     const requestId = crypto.randomUUID();
     const apiError = (message: string) =>
       JSON.stringify({ message, connectionId: connection.source.connectionId, requestId });
+    const report = (outcome: RequestOutcome) =>
+      this.report(
+        route?.routeKey ?? '(none)',
+        connection.source.connectionId,
+        principalOf(connection),
+        outcome,
+        started,
+      );
     if (route === undefined) {
       socket?.send(apiError(FORBIDDEN));
-      return;
+      return report({ kind: 'unrouted' });
     }
     const outcome = await this.options.invoke(
       route.functionId,
       messageEvent(connection.source, route.routeKey, body, connection.authorizer),
     );
+    report(outcomeOf(outcome));
     if (!outcome.ok) {
       this.log(
         `${route.routeKey} failed: ${outcome.error.kind} ${outcome.error.name}: ${outcome.error.message}`,
@@ -318,12 +358,61 @@ export class WebSocketGateway {
   private async disconnected(connection: LiveConnection, code: number, reason: string) {
     const route = this.options.model.routes.get('$disconnect');
     if (route === undefined) return;
+    const started = performance.now();
     const outcome = await this.options.invoke(
       route.functionId,
       disconnectEvent(connection.source, { code, reason }, connection.authorizer),
     );
+    this.report(
+      '$disconnect',
+      connection.source.connectionId,
+      principalOf(connection),
+      outcomeOf(outcome),
+      started,
+    );
     if (!outcome.ok)
       this.log(`$disconnect failed: ${outcome.error.name}: ${outcome.error.message}`);
+  }
+
+  private report(
+    route: string,
+    connectionId: string,
+    userId: string | undefined,
+    outcome: RequestOutcome,
+    started: number,
+  ): void {
+    this.options.requests?.({
+      route,
+      connectionId,
+      ...(userId === undefined ? {} : { userId }),
+      outcome,
+      durationMs: performance.now() - started,
+    });
+  }
+}
+
+/** The user the authorizer allowed the connection as, when it ran. */
+function principalOf(connection: LiveConnection): string | undefined {
+  const principal = connection.authorizer?.principalId;
+  return typeof principal === 'string' ? principal : undefined;
+}
+
+/** A route's outcome: an error frame's code when the function answered one. */
+function outcomeOf(outcome: Invocation): RequestOutcome {
+  if (!outcome.ok) return { kind: 'failed', error: outcome.error };
+  const code = errorCodeOf(bodyOf(outcome));
+  return code === undefined ? { kind: 'ok' } : { kind: 'error', code };
+}
+
+/** The `code` of a reply that is an error frame (`{"type":"error","code":...}`). */
+function errorCodeOf(reply: string | undefined): string | undefined {
+  // Most replies are not errors, and a history page may be large: parse only a candidate.
+  if (reply === undefined || !reply.includes('"error"')) return undefined;
+  try {
+    const frame = JSON.parse(reply) as { type?: unknown; code?: unknown };
+    return frame.type === 'error' && typeof frame.code === 'string' ? frame.code : undefined;
+  } catch {
+    return undefined;
   }
 }
 

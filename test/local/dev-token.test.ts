@@ -48,6 +48,46 @@ describe('/dev/token', () => {
     expect(JSON.parse(answer.body)).toEqual({ token: expect.any(String) });
   });
 
+  it('answers the bare token as text/plain with format=raw', async () => {
+    const url = await serve();
+
+    const answer = await httpRequest('GET', `${url}?sub=alice&name=Alice&format=raw`);
+
+    expect(answer.status).toBe(200);
+    expect(answer.headers['content-type']).toMatch(/^text\/plain/);
+    expect(answer.body).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
+    const { payload } = await jwtVerify(answer.body.trim(), KEY, { algorithms: ['HS256'] });
+    expect(payload).toMatchObject({ sub: 'alice', name: 'Alice' });
+  });
+
+  it('answers JSON with format=json, as without format', async () => {
+    const url = await serve();
+
+    const answer = await httpRequest('GET', `${url}?sub=alice&format=json`);
+
+    expect(answer.headers['content-type']).toMatch(/^application\/json/);
+    expect(decodeJwt((JSON.parse(answer.body) as { token: string }).token).sub).toBe('alice');
+  });
+
+  it('refuses an unknown format with 400', async () => {
+    const url = await serve();
+
+    const answer = await httpRequest('GET', `${url}?sub=alice&format=yaml`);
+
+    expect(answer.status).toBe(400);
+    expect(JSON.parse(answer.body)).toEqual({ message: expect.stringMatching(/format/) });
+  });
+
+  it('refuses a bad ttl in plain text with format=raw, so no JSON lands in $TOKEN', async () => {
+    const url = await serve();
+
+    const answer = await httpRequest('GET', `${url}?sub=alice&ttl=0&format=raw`);
+
+    expect(answer.status).toBe(400);
+    expect(answer.headers['content-type']).toMatch(/^text\/plain/);
+    expect(answer.body).toMatch(/^ttl must be an integer from 1 to 86400\n$/);
+  });
+
   it('signs the token with HS256 and the configured secret', async () => {
     const url = await serve();
 

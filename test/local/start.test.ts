@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpRequest } from './support/http.js';
-import { within } from './support/wait.js';
+import { until, within } from './support/wait.js';
 import { handshake, type TestClient } from './support/ws-client.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -123,6 +123,24 @@ describe('npm start', () => {
         }),
       ]),
     );
+  });
+
+  it('prints a readable line per request, a refused handshake with its reason, and no metrics JSON', async () => {
+    const client = await connectAs('carol');
+    client.socket.send(JSON.stringify({ action: 'join', id: 'j1', room: 'lobby' }));
+    await client.nextJson(15_000);
+    const refused = await handshake(`${wsUrl}?token=not.a.token`, {}, 15_000);
+
+    await until(
+      () => / join +carol +\d+ ms {2}ok$/m.test(output) && /401 refused: /.test(output),
+      'the join and the refusal on stdout',
+      10_000,
+    );
+    expect(refused).toMatchObject({ kind: 'refused', status: 401 });
+    expect(output).toMatch(/^\d\d:\d\d:\d\d\.\d{3} {2}\$connect +carol +\d+ ms {2}ok$/m);
+    expect(output).toMatch(/ {2}\$connect +\d+ ms {2}401 refused: token_\w+: .+$/m);
+    expect(output).not.toContain('"_aws"');
+    expect(output).not.toContain('Invoke Error');
   });
 
   it('closes open sockets with 1001 on SIGTERM', async () => {

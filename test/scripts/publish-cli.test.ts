@@ -4,6 +4,7 @@ import {
   LOCAL_PUBLISH_FUNCTION,
   planPublish,
   runPublish,
+  USAGE,
   UsageError,
 } from '../../scripts/publish-cli.js';
 
@@ -77,5 +78,25 @@ describe('npm run publish', () => {
     });
     expect(code).toBe(2);
     expect(lines).toEqual([expect.stringMatching(/^err: --data is required[\s\S]*Usage:/)]);
+  });
+
+  it.each([
+    ['--help', ['--help']],
+    ['-h', ['-h']],
+    ['--help beside other options', ['--room', 'lobby', '--help']],
+    ['--help beside an unknown option', ['--rom', 'x', '--help']],
+  ])('prints the usage on stdout and exits 0 for %s, invoking nothing', async (_, argv) => {
+    const lines: string[] = [];
+    const code = await runPublish(
+      argv,
+      {},
+      {
+        out: (line) => lines.push(`out: ${line}`),
+        err: (line) => lines.push(`err: ${line}`),
+      },
+    );
+    expect(code).toBe(0);
+    expect(lines).toEqual([`out: ${USAGE}`]);
+    expect(USAGE).toMatch(/^Usage: npm run publish[\s\S]*-h, --help/);
   });
 });

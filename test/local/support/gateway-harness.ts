@@ -5,6 +5,7 @@ import type { RouteModel, StackModel } from '../../../local/assembly/stack-model
 import type { FaultAnswer } from '../../../local/faults/fault-injector.js';
 import type { Invocation } from '../../../local/gateway/invoker.js';
 import { handleManagementRequest } from '../../../local/gateway/management-api.js';
+import type { RequestReporter } from '../../../local/gateway/request-report.js';
 import {
   API_GATEWAY_LIMITS,
   type GatewayLimits,
@@ -52,6 +53,8 @@ export interface GatewayHarnessOptions {
   readonly faultOf?: () => FaultAnswer | undefined;
   /** The gateway's hook deciding whether a `$disconnect` is lost. */
   readonly disconnectLost?: () => boolean;
+  /** Receives the gateway's report of each request. */
+  readonly requests?: RequestReporter;
 }
 
 /** A call the gateway made to a fake function. */
@@ -145,6 +148,7 @@ export class GatewayHarness {
       model,
       limits: this.limits,
       ...(options.disconnectLost === undefined ? {} : { disconnectLost: options.disconnectLost }),
+      ...(options.requests === undefined ? {} : { requests: options.requests }),
       invoke: async (functionId, event) => {
         const fn = functions.get(functionId);
         if (fn === undefined) throw new Error(`no fake function ${functionId}`);
