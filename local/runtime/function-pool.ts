@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { isAbsolute } from 'node:path';
 import { FunctionPoolError } from './errors.js';
 import { ExecutionEnvironment } from './execution-environment.js';
@@ -75,6 +76,8 @@ export class FunctionPool {
   readonly #instances = new Set<Instance>();
   /** Most recently used last, so reuse keeps the fewest instances warm. */
   readonly #idle: Instance[] = [];
+  /** Started by a reload ahead of work, initialising: the next invocations take them first. */
+  readonly #starting: Instance[] = [];
   readonly #queue: Job[] = [];
   readonly #stopping = new Set<Promise<void>>();
   readonly #running = new Set<Promise<void>>();
@@ -130,7 +133,22 @@ export class FunctionPool {
     }
     if (definition !== undefined) this.#definition = checked(definition);
     this.#generation += 1;
-    const stops = this.#idle.splice(0).map((instance) => this.#discard(instance, 'reloaded'));
+    // New instances start initialising now, as many as the old code had but
+    // no more than this machine has cores (more would only slow each other's
+    // init). Lambda would start them as invocations arrive, each with its own
+    // CPU; here the invocations that arrive together after a reload (watch
+    // mode) would all cold-start at once on a few cores and crawl.
+    const warm =
+      this.#invocations > 0
+        ? Math.min(Math.max(1, this.#instances.size), availableParallelism())
+        : 0;
+    const stops = [...this.#idle.splice(0), ...this.#starting.splice(0)].map((instance) =>
+      this.#discard(instance, 'reloaded'),
+    );
+    for (let started = 0; started < warm; started += 1) {
+      if (this.#instances.size >= this.#maxInstances) break;
+      this.#starting.push(this.#start());
+    }
     await Promise.all(stops);
     this.#pump();
   }
@@ -152,6 +170,7 @@ export class FunctionPool {
         });
       }
       this.#idle.length = 0;
+      this.#starting.length = 0;
       for (const instance of [...this.#instances])
         void this.#discard(instance, 'the pool was closed');
     }
@@ -161,7 +180,7 @@ export class FunctionPool {
   /** Hands queued jobs, in order, to idle instances or to new ones while there is room. */
   #pump(): void {
     while (this.#queue.length > 0) {
-      let instance = this.#idle.pop();
+      let instance = this.#idle.pop() ?? this.#starting.shift();
       if (instance === undefined) {
         if (this.#instances.size >= this.#maxInstances) return;
         instance = this.#start();
@@ -185,6 +204,8 @@ export class FunctionPool {
         onExit: (environment, reason) => {
           // An idle instance whose thread died (a stray timer threw, say) must not be handed work.
           if (environment.crashed && this.#instances.delete(instance)) {
+            const starting = this.#starting.indexOf(instance);
+            if (starting !== -1) this.#starting.splice(starting, 1);
             const index = this.#idle.indexOf(instance);
             if (index !== -1) {
               this.#idle.splice(index, 1);

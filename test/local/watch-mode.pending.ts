@@ -10,13 +10,14 @@ import { sleep, until } from './support/wait.js';
 import { handshake, type TestClient } from './support/ws-client.js';
 
 /**
- * NOT YET PART OF THE SUITE (named .pending.ts, so vitest does not run it):
- * it fails on this 2-core machine. Each save is rebuilt and reloaded in
- * 0.2–0.7 s, but the sends arriving right after a reload each start a new
- * instance (the reload discarded the warm ones), up to 16 cold starts at
- * once on two cores, so replies trickle (5 of 25 within 2.5 s) and the new
- * version shows after more than 2 s. Issue 16's closing note says what to
- * try (pre-starting the new generation, bounding concurrent inits).
+ * NOT YET PART OF THE SUITE (named .pending.ts, so vitest does not run it).
+ * Run alone (`npx vitest run --dir test/local watch-mode.pending.ts` after
+ * renaming) it passed twice: each version served 0.7–1.2 s after its save,
+ * every send acked, /dev/token at most 59 ms. In the full suite it failed once:
+ * right after the first reload the sends stalled (72 sent, 54 replies, the new
+ * version not seen within 2 s). Cold starts after a reload on two cores are
+ * the suspect (FunctionPool.reload now pre-starts the new code's instances,
+ * which made it pass alone). See issue 16's closing note.
  *
  * `realtime-local --watch` (and `npm run dev`) over real sockets: an app with
  * one RealtimeApi whose `send` hook stamps a version on every message, and a
@@ -172,6 +173,9 @@ describe('watch mode', () => {
       await until(() => seen.length > 0, 'a first message', 15_000);
       for (const [index, [how, save]] of saves.entries()) {
         const version = index + 1;
+        // Saved while the stack keeps up with the sends, as a person saves
+        // between reads, not while it still works off a backlog.
+        await until(() => replies.size >= sent - 2, 'the sends to be answered as they go', 20_000);
         const savedAt = Date.now();
         await save(version);
         await until(
