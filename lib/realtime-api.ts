@@ -13,6 +13,7 @@ import { Construct } from 'constructs';
 import { SWEEP_INDEX } from '../lambdas/adapters/table-keys.js';
 import { bundlingRoot } from './constructs/bundling-root.js';
 import { writeHookedEntry } from './constructs/hooked-entry.js';
+import { pathInStack } from './constructs/path-in-stack.js';
 import { RealtimeFunction } from './constructs/realtime-function.js';
 import { RealtimeMonitoring } from './constructs/realtime-monitoring.js';
 import { RealtimeTable } from './constructs/realtime-table.js';
@@ -245,9 +246,7 @@ export class RealtimeApi extends Construct {
 
 /** `<stack name>/<path of the construct in its stack>`: unique per API of an account. */
 function serviceNameOf(api: RealtimeApi): string {
-  const stack = Stack.of(api);
-  const inStack = api.node.scopes.slice(api.node.scopes.indexOf(stack) + 1);
-  return [stack.stackName, ...inStack.map((scope) => scope.node.id)].join('/');
+  return [Stack.of(api).stackName, ...pathInStack(api)].join('/');
 }
 
 /** The entry that bundles `name` with the consumer's hooks. */

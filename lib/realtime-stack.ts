@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { RealtimeConfig } from './config.js';
+import { pathInStack } from './constructs/path-in-stack.js';
 import { RealtimeFunction } from './constructs/realtime-function.js';
 import { handlerEntry } from './handler-needs.js';
 import { RealtimeApi } from './realtime-api.js';
@@ -110,8 +111,7 @@ export class RealtimeStack extends Stack {
    * without the `RealtimeApi`'s id, allocated as CDK allocates any other.
    */
   protected override allocateLogicalId(element: CfnElement): string {
-    const scopes = element.node.scopes;
-    const inStack = scopes.slice(scopes.indexOf(this) + 1).map((scope) => scope.node.id);
+    const inStack = pathInStack(element);
     if (inStack[0] !== APP_API_ID || inStack.length < 2) return super.allocateLogicalId(element);
     return uniqueIdOfPath(inStack.slice(1));
   }

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { type RealtimeLocal, startRealtimeLocal } from '../../local/cli/realtime-local.js';
 import { httpRequest } from './support/http.js';
-import { sleep, until } from './support/wait.js';
+import { until } from './support/wait.js';
 import { handshake, type TestClient } from './support/ws-client.js';
 
 /**
@@ -118,28 +118,26 @@ describe('watch mode', () => {
       if (frame.id?.startsWith('s')) replies.set(frame.id, frame);
     });
 
-    let sending = true;
+    // The load, paced by timers: a send and a /dev/token request every 100 ms.
     let sent = 0;
-    const sendLoop = (async () => {
-      while (sending) {
-        sent += 1;
-        if (sender.socket.readyState === WebSocket.OPEN) {
-          sender.socket.send(
-            JSON.stringify({ action: 'send', id: `s${sent}`, room: 'lobby', data: { n: sent } }),
-          );
-        }
-        await sleep(100);
+    const sends = setInterval(() => {
+      sent += 1;
+      if (sender.socket.readyState === WebSocket.OPEN) {
+        sender.socket.send(
+          JSON.stringify({ action: 'send', id: `s${sent}`, room: 'lobby', data: { n: sent } }),
+        );
       }
-    })();
+    }, 100);
     let slowestToken = 0;
-    const tokenLoop = (async () => {
-      while (sending) {
-        const started = Date.now();
-        await httpRequest('GET', `${stack.httpUrl}/dev/token?sub=poller`);
+    const polls = new Set<Promise<void>>();
+    const tokens = setInterval(() => {
+      const started = Date.now();
+      const poll = httpRequest('GET', `${stack.httpUrl}/dev/token?sub=poller`).then(() => {
         slowestToken = Math.max(slowestToken, Date.now() - started);
-        await sleep(100);
-      }
-    })();
+        polls.delete(poll);
+      });
+      polls.add(poll);
+    }, 100);
 
     const saves: [string, (version: number) => Promise<void>][] = [
       ['in place', (version) => writeFile(hooksFile, hooksSource(version))],
@@ -154,7 +152,6 @@ describe('watch mode', () => {
         'by delete and recreate',
         async (version) => {
           await unlink(hooksFile);
-          await sleep(20);
           await writeFile(hooksFile, hooksSource(version));
         },
       ],
@@ -192,8 +189,9 @@ describe('watch mode', () => {
         await until(() => logs.some((line) => line.includes('reloaded')), 'a reload line', 2_000);
       }
     } finally {
-      sending = false;
-      await Promise.all([sendLoop, tokenLoop]);
+      clearInterval(sends);
+      clearInterval(tokens);
+      await Promise.all(polls);
       await running?.watch?.idle();
       console.log(
         logs
