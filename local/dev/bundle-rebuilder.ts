@@ -1,5 +1,6 @@
-import { mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { type BuildContext, type BuildResult, context, type Message } from 'esbuild';
 import type { BundlingRecord } from '../assembly/bundling-records.js';
 
@@ -168,11 +169,54 @@ export class BundleRebuilder {
 /** The files a bundle was made of, from its source map (`<bundle>.map`), as absolute paths. */
 function inputsOfSourceMap(bundle: string): ReadonlySet<string> {
   try {
-    const map = JSON.parse(readFileSync(`${bundle}.map`, 'utf8')) as { sources?: string[] };
-    return new Set((map.sources ?? []).map((source) => resolve(dirname(bundle), source)));
+    const sources = sourcesOfSourceMap(`${bundle}.map`);
+    return new Set(sources.map((source) => resolve(dirname(bundle), source)));
   } catch {
     return new Set();
   }
+}
+
+/**
+ * The `sources` of a source map, read from its beginning only: the maps of
+ * bundles holding the AWS SDK are megabytes (sourcesContent, mappings), and
+ * parsing them whole after a synthesis would hold up the event loop that
+ * serves the sockets for a tenth of a second or more.
+ */
+export function sourcesOfSourceMap(file: string): string[] {
+  const fd = openSync(file, 'r');
+  try {
+    const decoder = new StringDecoder('utf8');
+    const chunk = Buffer.alloc(64 * 1024);
+    let text = '';
+    for (;;) {
+      const read = readSync(fd, chunk, 0, chunk.length, null);
+      text += read === 0 ? decoder.end() : decoder.write(chunk.subarray(0, read));
+      const sources = sourcesArray(text);
+      if (sources !== undefined) return sources;
+      if (read === 0) return [];
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The `"sources": [...]` array of the JSON text, once the text holds all of it. */
+function sourcesArray(text: string): string[] | undefined {
+  const key = text.indexOf('"sources"');
+  const start = key === -1 ? -1 : text.indexOf('[', key);
+  if (start === -1) return undefined;
+  let inString = false;
+  let escaped = false;
+  for (let index = start + 1; index < text.length; index++) {
+    const char = text[index];
+    if (inString) {
+      if (escaped) escaped = false;
+      else if (char === '\\') escaped = true;
+      else if (char === '"') inString = false;
+    } else if (char === '"') inString = true;
+    else if (char === ']') return JSON.parse(text.slice(start, index + 1)) as string[];
+  }
+  return undefined;
 }
 
 /** esbuild's errors as its CLI prints them: `file:line:column: ERROR: text`. */

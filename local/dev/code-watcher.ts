@@ -4,6 +4,13 @@ import { watch } from 'chokidar';
 /** Folders never watched: dependencies, build output, version control. */
 const IGNORED = /(^|[\\/])(node_modules|\.git|cdk\.out|dist|coverage|\.scratch)([\\/]|$)/;
 
+/**
+ * How long chokidar waits for a file unlinked by a save to come back (a
+ * replace by rename, a delete and recreate) before reporting it gone; its
+ * default is 100 ms, and a save should reload as soon as it can.
+ */
+const ATOMIC_MS = 50;
+
 /** A running watcher. */
 export interface CodeWatcher {
   /** Resolves once the initial scan is done and changes are reported. */
@@ -22,7 +29,7 @@ export interface CodeWatcher {
 export function watchCode(
   roots: readonly string[],
   onChange: (files: readonly string[]) => void,
-  settleMs = 100,
+  settleMs = 50,
 ): CodeWatcher {
   const watcher = watch(
     roots.map((root) => resolve(root)),
@@ -30,7 +37,7 @@ export function watchCode(
       ignored: (path) => IGNORED.test(path),
       ignoreInitial: true,
       // Reports a replace-by-rename as one change of the file, not unlink and add.
-      atomic: true,
+      atomic: ATOMIC_MS,
     },
   );
   const pending = new Set<string>();

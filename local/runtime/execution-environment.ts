@@ -38,6 +38,8 @@ export class ExecutionEnvironment {
   readonly #worker: Worker;
   readonly #options: EnvironmentOptions;
   readonly #exited: Promise<void>;
+  readonly #initEnded: Promise<void>;
+  #endInit: () => void = () => {};
   #initialised = false;
   #gone = false;
   /** Why the parent ended the thread; set before terminating so the exit is reported as that. */
@@ -48,6 +50,9 @@ export class ExecutionEnvironment {
 
   constructor(source: EnvironmentSource, options: EnvironmentOptions) {
     this.#options = options;
+    this.#initEnded = new Promise((resolve) => {
+      this.#endInit = resolve;
+    });
     const env = lambdaEnvironment(source);
     const start: WorkerStart = {
       bundleUrl: pathToFileURL(source.bundle).href,
@@ -67,9 +72,10 @@ export class ExecutionEnvironment {
     });
     forwardLines(this.#worker.stdout, options.log);
     forwardLines(this.#worker.stderr, options.log);
-    this.#worker.on('message', (message: WorkerMessage) =>
-      this.#deliver({ type: 'message', message }),
-    );
+    this.#worker.on('message', (message: WorkerMessage) => {
+      if (message.type === 'ready' || message.type === 'init-error') this.#endInit();
+      this.#deliver({ type: 'message', message });
+    });
     // An uncaught exception or unhandled rejection ends the thread; remember it for the exit report.
     this.#worker.on('error', (error) => {
       this.#uncaught = error;
@@ -77,12 +83,21 @@ export class ExecutionEnvironment {
     this.#exited = new Promise((resolve) => {
       this.#worker.once('exit', (code) => {
         this.#gone = true;
+        this.#endInit();
         const reason = this.#stopReason ?? exitReason(this.#uncaught, code);
         this.#deliver({ type: 'exit', reason });
         options.onExit(this, reason);
         resolve();
       });
     });
+  }
+
+  /**
+   * Resolves once the module's init is over, whatever its outcome (ready,
+   * failed, or the thread gone), whether or not an invocation has asked yet.
+   */
+  get initEnded(): Promise<void> {
+    return this.#initEnded;
   }
 
   /** True while the thread is up, initialised and not being stopped: it can take another invocation. */

@@ -1,7 +1,7 @@
-import { availableParallelism } from 'node:os';
 import { isAbsolute } from 'node:path';
 import { FunctionPoolError } from './errors.js';
 import { ExecutionEnvironment } from './execution-environment.js';
+import { type InitSlots, MACHINE_INIT_SLOTS } from './init-slots.js';
 import { CRASH_ERROR_NAME, type InvokeResult } from './invoke-result.js';
 
 export type { InvokeError, InvokeErrorKind, InvokeResult } from './invoke-result.js';
@@ -30,6 +30,11 @@ export interface FunctionPoolOptions {
   readonly log?: (line: string) => void;
   /** Longest init of the module, as Lambda's 10 s init phase. @default 10000 */
   readonly initTimeoutMs?: number;
+  /**
+   * Limits how many instances init at once, shared with other pools.
+   * @default MACHINE_INIT_SLOTS, one per core for the whole process
+   */
+  readonly initSlots?: InitSlots;
 }
 
 /** Counters of a pool, for tests and diagnostics. */
@@ -42,6 +47,8 @@ export interface FunctionPoolStats {
   readonly coldStarts: number;
   /** Invocations handed to an instance. */
   readonly invocations: number;
+  /** When the last invocation was handed to an instance (`performance.now()`); 0 before any. */
+  readonly lastInvokedAt: number;
 }
 
 interface Job {
@@ -57,6 +64,8 @@ interface Instance {
 
 const DEFAULT_MAX_INSTANCES = 16;
 const DEFAULT_INIT_TIMEOUT_MS = 10_000;
+/** A function invoked this recently is in use: a reload starts its new instances at once. */
+const IN_USE_MS = 5_000;
 
 /**
  * Runs one function as Lambda does: each instance (a worker thread) inits the
@@ -73,6 +82,8 @@ export class FunctionPool {
   readonly #maxInstances: number;
   readonly #initTimeoutMs: number;
   readonly #log: (line: string) => void;
+  readonly #initSlots: InitSlots;
+  readonly #stopWaitingForSlots: () => void;
   readonly #instances = new Set<Instance>();
   /** Most recently used last, so reuse keeps the fewest instances warm. */
   readonly #idle: Instance[] = [];
@@ -82,9 +93,12 @@ export class FunctionPool {
   readonly #stopping = new Set<Promise<void>>();
   readonly #running = new Set<Promise<void>>();
   #generation = 0;
+  /** While a reload's new instances initialise, the generation whose instances still serve. */
+  #previous: number | undefined;
   #busy = 0;
   #coldStarts = 0;
   #invocations = 0;
+  #lastInvokedAt = 0;
   #closed = false;
 
   constructor(definition: FunctionDefinition, options: FunctionPoolOptions = {}) {
@@ -98,6 +112,8 @@ export class FunctionPool {
     }
     this.#initTimeoutMs = options.initTimeoutMs ?? DEFAULT_INIT_TIMEOUT_MS;
     this.#log = options.log ?? ((line) => process.stdout.write(`${line}\n`));
+    this.#initSlots = options.initSlots ?? MACHINE_INIT_SLOTS;
+    this.#stopWaitingForSlots = this.#initSlots.onRelease(() => this.#pump());
   }
 
   /** Invokes the function once with `event`; queues while every allowed instance is busy. */
@@ -120,37 +136,82 @@ export class FunctionPool {
       busy: this.#busy,
       coldStarts: this.#coldStarts,
       invocations: this.#invocations,
+      lastInvokedAt: this.#lastInvokedAt,
     };
   }
 
   /**
-   * Discards the warm instances (busy ones once their invocation ends) so the
-   * next invocation inits `definition`, or the same definition's changed bundle.
+   * Switches to `definition` (or the same definition's changed bundle) as
+   * Lambda applies a code update: new instances init the new code while the
+   * warm instances keep serving the old, so no invocation waits for the
+   * reload; once the first new instance has initialised (or failed to), the
+   * old idle instances are discarded, busy ones once their invocation ends,
+   * and every later invocation runs the new code. Resolves then.
    */
   async reload(definition?: FunctionDefinition): Promise<void> {
     if (this.#closed) {
       throw new FunctionPoolError('pool_closed', `${this.#definition.name} is closed`);
     }
     if (definition !== undefined) this.#definition = checked(definition);
+    const serving = this.#previous ?? this.#generation;
     this.#generation += 1;
-    // New instances start initialising now, as many as the old code had but
-    // no more than this machine has cores (more would only slow each other's
-    // init). Lambda would start them as invocations arrive, each with its own
-    // CPU; here the invocations that arrive together after a reload (watch
-    // mode) would all cold-start at once on a few cores and crawl.
-    const warm =
-      this.#invocations > 0
-        ? Math.min(Math.max(1, this.#instances.size), availableParallelism())
-        : 0;
-    const stops = [...this.#idle.splice(0), ...this.#starting.splice(0)].map((instance) =>
-      this.#discard(instance, 'reloaded'),
-    );
-    for (let started = 0; started < warm; started += 1) {
-      if (this.#instances.size >= this.#maxInstances) break;
-      this.#starting.push(this.#start());
+    const generation = this.#generation;
+    // Instances of a reload still initialising are superseded by this one.
+    const stops = this.#starting.splice(0).map((instance) => this.#discard(instance, 'reloaded'));
+    // A function in use now gets new instances at once, as many as are busy
+    // (at least one, init slots permitting), and its old code serves until
+    // the first is ready; one not invoked lately switches now and inits on
+    // its next invocation, as Lambda would, sparing this machine's cores.
+    const inUse = this.#invocations > 0 && performance.now() - this.#lastInvokedAt < IN_USE_MS;
+    const warm = inUse ? Math.max(1, this.#busy) : 0;
+    const started: Instance[] = [];
+    while (started.length < warm) {
+      const instance = this.#startWithSlot();
+      if (instance === undefined) break;
+      started.push(instance);
     }
+    if (warm > 0 && started.length === 0) {
+      // Every slot is taken (other inits): the old code serves until one frees.
+      this.#previous = serving;
+      const instance = await this.#startOnceSlotFrees(generation);
+      if (instance !== undefined) started.push(instance);
+    }
+    if (started.length > 0) {
+      this.#previous = serving;
+      await firstOf(
+        started.map((instance) => instance.environment.initEnded),
+        this.#initTimeoutMs,
+      );
+    }
+    if (this.#generation === generation && !this.#closed) this.#switchToCurrent();
     await Promise.all(stops);
     this.#pump();
+  }
+
+  /** Starts an instance of `generation` once a slot frees; undefined if superseded, closed or past the init timeout. */
+  #startOnceSlotFrees(generation: number): Promise<Instance | undefined> {
+    return new Promise((resolve) => {
+      const done = (instance: Instance | undefined) => {
+        stopWaiting();
+        clearTimeout(timer);
+        resolve(instance);
+      };
+      const attempt = () => {
+        if (this.#closed || this.#generation !== generation) return done(undefined);
+        const instance = this.#startWithSlot();
+        if (instance !== undefined) done(instance);
+      };
+      const stopWaiting = this.#initSlots.onRelease(attempt);
+      const timer = setTimeout(() => done(undefined), this.#initTimeoutMs);
+    });
+  }
+
+  /** Ends the old code's service: its idle instances are discarded, busy ones when they finish. */
+  #switchToCurrent(): void {
+    this.#previous = undefined;
+    const old = this.#idle.filter((instance) => instance.generation !== this.#generation);
+    this.#idle.splice(0, this.#idle.length, ...this.#idle.filter((i) => !old.includes(i)));
+    for (const instance of old) void this.#discard(instance, 'reloaded');
   }
 
   /**
@@ -161,6 +222,7 @@ export class FunctionPool {
   async close(): Promise<void> {
     if (!this.#closed) {
       this.#closed = true;
+      this.#stopWaitingForSlots();
       for (const job of this.#queue.splice(0)) {
         job.resolve({
           ok: false,
@@ -180,10 +242,18 @@ export class FunctionPool {
   /** Hands queued jobs, in order, to idle instances or to new ones while there is room. */
   #pump(): void {
     while (this.#queue.length > 0) {
-      let instance = this.#idle.pop() ?? this.#starting.shift();
+      const instance = this.#idle.pop();
       if (instance === undefined) {
-        if (this.#instances.size >= this.#maxInstances) return;
-        instance = this.#start();
+        // Each invocation queued beyond the instances already initialising
+        // starts one more (init slots permitting). Whichever instance is
+        // free first, a warm one done with its invocation or a new one done
+        // with its init, takes the next invocation: here cold starts share
+        // this machine's cores, so an invocation that waited for "its" new
+        // instance would often wait longer than for a warm one.
+        if (this.#queue.length > this.#starting.length && this.#startWithSlot() !== undefined) {
+          continue;
+        }
+        return;
       }
       const job = this.#queue.shift();
       if (job === undefined) return;
@@ -191,6 +261,42 @@ export class FunctionPool {
       this.#running.add(running);
       void running.then(() => this.#running.delete(running));
     }
+  }
+
+  /** True for an instance whose code is the pool's, or the old code still serving during a reload. */
+  #usable(instance: Instance): boolean {
+    return instance.generation === this.#generation || instance.generation === this.#previous;
+  }
+
+  /**
+   * Starts an instance if the pool has room and an init slot is free. It
+   * holds the slot until its init ends (or the init timeout), then becomes
+   * idle for the next invocation, unless a reload made its code old. Returns
+   * undefined, starting nothing, when there is no room or no slot; the pool
+   * pumps again when a slot frees or an instance comes back.
+   */
+  #startWithSlot(): Instance | undefined {
+    if (this.#closed || this.#instances.size >= this.#maxInstances) return undefined;
+    if (!this.#initSlots.tryTake()) return undefined;
+    const instance = this.#start();
+    this.#starting.push(instance);
+    let initialising = true;
+    const initialised = () => {
+      if (!initialising) return;
+      initialising = false;
+      clearTimeout(timer);
+      const index = this.#starting.indexOf(instance);
+      if (index !== -1) this.#starting.splice(index, 1);
+      if (this.#instances.has(instance)) {
+        if (this.#usable(instance) && !this.#closed) this.#idle.push(instance);
+        else void this.#discard(instance, 'reloaded');
+      }
+      // Frees the slot, which pumps every pool sharing it, this one included.
+      this.#initSlots.release();
+    };
+    const timer = setTimeout(initialised, this.#initTimeoutMs);
+    void instance.environment.initEnded.then(initialised);
+    return instance;
   }
 
   #start(): Instance {
@@ -226,9 +332,10 @@ export class FunctionPool {
   async #run(instance: Instance, job: Job): Promise<void> {
     this.#busy += 1;
     this.#invocations += 1;
+    this.#lastInvokedAt = performance.now();
     const result = await instance.environment.run(job.event, this.#definition.timeoutMs);
     this.#busy -= 1;
-    const current = instance.generation === this.#generation;
+    const current = this.#usable(instance);
     if (!this.#closed && current && instance.environment.reusable) this.#idle.push(instance);
     else void this.#discard(instance, current ? 'not reusable' : 'reloaded');
     job.resolve(result);
@@ -243,6 +350,15 @@ export class FunctionPool {
     void stopped.then(() => this.#stopping.delete(stopped));
     return stopped;
   }
+}
+
+/** Resolves once any of `promises` has, or after `ms`. */
+function firstOf(promises: readonly Promise<void>[], ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  return Promise.race([...promises, timeout]).finally(() => clearTimeout(timer));
 }
 
 function checked(definition: FunctionDefinition): FunctionDefinition {

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import {
   type FunctionPoolOptions,
   type InvokeResult,
 } from '../../../local/runtime/function-pool.js';
+import { InitSlots } from '../../../local/runtime/init-slots.js';
 
 let dir: string;
 let pools: FunctionPool[];
@@ -74,7 +75,7 @@ describe('FunctionPool', () => {
     expect(value(first)).toEqual({ inits: 1, calls: 1 });
     expect(value(second)).toEqual({ inits: 1, calls: 2 });
     expect([first.coldStart, second.coldStart]).toEqual([true, false]);
-    expect(counter.stats()).toEqual({ instances: 1, busy: 0, coldStarts: 1, invocations: 2 });
+    expect(counter.stats()).toMatchObject({ instances: 1, busy: 0, coldStarts: 1, invocations: 2 });
   });
 
   it("reports each invocation's own CPU time: a busy loop counts, waiting does not", async () => {
@@ -219,12 +220,12 @@ export const handler = async ({ gate, n }) => {
     Atomics.notify(new Int32Array(gate), 0);
     const results = await Promise.all(pending);
 
-    expect(whileBlocked).toEqual({ instances: 2, busy: 2, coldStarts: 2, invocations: 2 });
+    expect(whileBlocked).toMatchObject({ instances: 2, busy: 2, coldStarts: 2, invocations: 2 });
     const answers = results.map(value) as { n: number; threadId: number }[];
     expect(answers.map((answer) => answer.n)).toEqual([1, 2, 3]);
     expect(new Set(answers.map((answer) => answer.threadId)).size).toBe(2);
     expect(results.map((result) => result.coldStart)).toEqual([true, true, false]);
-    expect(gated.stats()).toEqual({ instances: 2, busy: 0, coldStarts: 2, invocations: 3 });
+    expect(gated.stats()).toMatchObject({ instances: 2, busy: 0, coldStarts: 2, invocations: 3 });
   });
 
   it('reports a thrown error by name and message and keeps the instance warm', async () => {
@@ -415,6 +416,67 @@ export const handler = async () => {
     expect(value(stillWarm)).toEqual(['v1', 'one']);
     expect(after).toMatchObject({ ok: true, result: ['v2', 'two'], coldStart: true });
     expect(reloading.stats()).toMatchObject({ instances: 1, coldStarts: 2 });
+  });
+
+  it('keeps serving the old code while the new code inits, then serves only the new', async () => {
+    const file = bundle('switching', "export const handler = async () => 'v1';\n");
+    const switching = pool({ bundle: file });
+    await switching.invoke({});
+    // The new code takes 300 ms to init: Lambda keeps running the old code meanwhile.
+    const slowInit = bundle(
+      'switching-v2',
+      "await new Promise((resolve) => setTimeout(resolve, 300));\nexport const handler = async () => 'v2';\n",
+    );
+
+    let reloaded = false;
+    const reloading = switching
+      .reload({
+        name: 'fn',
+        bundle: slowInit,
+        handler: 'handler',
+        environment: {},
+        timeoutMs: 5000,
+      })
+      .then(() => {
+        reloaded = true;
+      });
+    const during = await switching.invoke({});
+    const reloadedBeforeAnswer = reloaded;
+    await reloading;
+    const after = await switching.invoke({});
+
+    expect(during).toMatchObject({ ok: true, result: 'v1', coldStart: false });
+    expect(reloadedBeforeAnswer).toBe(false);
+    expect(value(after)).toBe('v2');
+    await until(() => switching.stats().instances === 1);
+  });
+
+  it('inits no more instances at once than its init slots, shared across pools', async () => {
+    const log = join(dir, 'inits.log');
+    const source = `
+import { appendFileSync } from 'node:fs';
+appendFileSync(${JSON.stringify(log)}, 'start\\n');
+await new Promise((resolve) => setTimeout(resolve, 100));
+appendFileSync(${JSON.stringify(log)}, 'end\\n');
+export const handler = async () => 'ok';
+`;
+    const slots = new InitSlots(1);
+    const first = pool({ bundle: bundle('first', source) }, { maxInstances: 4, initSlots: slots });
+    const second = pool(
+      { bundle: bundle('second', source) },
+      { maxInstances: 4, initSlots: slots },
+    );
+
+    const results = await Promise.all(
+      [first, first, first, second, second, second].map((target) => target.invoke({})),
+    );
+
+    expect(results.map(value)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok', 'ok']);
+    // An instance started for a queued invocation may still be initialising.
+    await until(() => slots.used === 0);
+    // One init at a time: every start is followed by its end before the next start.
+    const lines = readFileSync(log, 'utf8').trim().split('\n');
+    expect(lines.join(' ')).toMatch(/^(start end ?)+$/);
   });
 
   it('terminates every instance on close, failing running and queued invocations as crashes', async () => {
