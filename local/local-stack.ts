@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { STACK_ID, synthesizeApp } from '../lib/realtime-app.js';
 import {
+  LOCAL_ACCOUNT,
   LOCAL_REGION,
   readStackModel,
   resolveEnvironment,
@@ -24,6 +25,14 @@ import {
   type GatewayLimits,
   WebSocketGateway,
 } from './gateway/websocket-gateway.js';
+import {
+  AccessCheck,
+  type AccessDenial,
+  type AccessRequest,
+  accessKeyIdOf,
+  accessKeyIdOfRequest,
+} from './iam/access-check.js';
+import { type DynamoIamProxy, startDynamoIamProxy } from './iam/dynamo-iam-proxy.js';
 import { ASYNC_RETRY_DELAYS_MS, AsyncInvocations } from './lambda/async-invocations.js';
 import { functionIdResolver, handleInvokeRequest } from './lambda/invoke-api.js';
 import { type DynamoMeterProxy, startDynamoMeterProxy } from './metering/dynamo-meter-proxy.js';
@@ -220,6 +229,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   let streams: LocalStreams | undefined;
   let faultProxy: DynamoFaultProxy | undefined;
   let meterProxy: DynamoMeterProxy | undefined;
+  let iamProxy: DynamoIamProxy | undefined;
+  // What each function's role allows, as synthesized; re-read on a reload.
+  let access = accessCheckOf(model);
+  const denied = (denial: AccessDenial) => log(deniedLine(denial));
+  /** The denial of a request signed by one of the functions, logged; undefined when allowed or not a function's. */
+  const checkAccess = (request: IncomingMessage, requests: readonly AccessRequest[]) => {
+    const caller = access.callerOf(accessKeyIdOfRequest(request.headers.authorization));
+    const denial = caller === undefined ? undefined : access.check(caller, requests);
+    if (denial !== undefined) denied(denial);
+    return denial;
+  };
   let gateway: WebSocketGateway | undefined;
   let stopSchedules = () => {};
   const meter = options.meter;
@@ -263,6 +283,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       server.closeAllConnections();
       server.close(() => resolve());
     });
+    await iamProxy?.close();
     await faultProxy?.close();
     await meterProxy?.close();
     await streams?.close();
@@ -289,8 +310,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     if (options.faults !== undefined) {
       faultProxy = await startDynamoFaultProxy(metered, () => faults.dynamo());
     }
+    // Functions -> IAM -> faults: a call the role does not allow is refused
+    // before anything else happens to it, as in AWS.
+    iamProxy = await startDynamoIamProxy(
+      faultProxy?.endpoint ?? metered,
+      () => access,
+      (table) => `arn:aws:dynamodb:${LOCAL_REGION}:${LOCAL_ACCOUNT}:table/${table}`,
+      denied,
+    );
     // The functions' requests go through the proxies; the stack's own and tests' do not.
-    const functionsDynamo = faultProxy?.endpoint ?? metered;
+    const functionsDynamo = iamProxy.endpoint;
 
     server = createServer((request, response) => {
       void serveHttp(request, response).catch((error: unknown) => {
@@ -321,11 +350,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         handler: fn.handler,
         timeoutMs: fn.timeoutMs,
         memoryMb: fn.memoryMb,
-        environment: localEnvironment(current, fn.environment, {
-          httpUrl,
-          secret,
-          dynamo: functionsDynamo,
-        }),
+        environment: {
+          ...localEnvironment(current, fn.environment, {
+            httpUrl,
+            secret,
+            dynamo: functionsDynamo,
+          }),
+          // Lambda's credentials are the role's: a request signed with them names the function.
+          AWS_ACCESS_KEY_ID: accessKeyIdOf(fn.logicalId),
+        },
         logicalId: fn.logicalId,
       }));
     for (const definition of definitionsOf(model)) {
@@ -366,6 +399,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         request,
         response,
         () => faults.management(),
+        (method, connectionId) =>
+          checkAccess(request, [
+            {
+              action: 'execute-api:ManageConnections',
+              resource: `arn:aws:execute-api:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${model.apiId}/${model.stageName}/${method}/@connections/${connectionId}`,
+            },
+          ]),
       );
       if (managed) return;
       const invoked = await handleInvokeRequest(
@@ -374,6 +414,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           invoke,
           queueEvent: (functionId, event) => asyncInvocations.enqueue(functionId, event),
           log,
+          authorize: (functionArn: string) =>
+            checkAccess(request, [{ action: 'lambda:InvokeFunction', resource: functionArn }]),
         },
         request,
         response,
@@ -436,14 +478,21 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           ownAssembly = fresh;
         }
         model = freshModel;
+        access = accessCheckOf(freshModel);
         currentAssembly = fresh;
       },
       async reloadFunctions(bundles) {
         const definitions = new Map(
           definitionsOf(model).map((definition) => [definition.logicalId, definition]),
         );
+        // The most recently used first: they take the init slots first, so
+        // the function a client is using right now is the first served anew.
+        const recentFirst = [...bundles].sort(
+          ([a], [b]) =>
+            (pools.get(b)?.stats().lastInvokedAt ?? 0) - (pools.get(a)?.stats().lastInvokedAt ?? 0),
+        );
         await Promise.all(
-          [...bundles].map(([functionId, bundle]) => {
+          recentFirst.map(([functionId, bundle]) => {
             const definition = definitions.get(functionId);
             return definition === undefined
               ? undefined
@@ -461,6 +510,20 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await release();
     throw error;
   }
+}
+
+/** What each function of `model` may call, as its role in the template says. */
+function accessCheckOf(model: StackModel): AccessCheck {
+  const names = new Map([...model.functions].map(([id, fn]) => [id, fn.name]));
+  return new AccessCheck(model.roles, names, LOCAL_ACCOUNT);
+}
+
+/** The log line of a refused call: who, what, on what, and why. */
+function deniedLine(denial: AccessDenial): string {
+  const why = denial.explicit
+    ? 'a statement of the role in the template denies it'
+    : 'no statement of the role in the template allows it';
+  return `AccessDenied: ${denial.functionName} (role ${denial.roleId}) may not ${denial.action} on ${denial.resource}: ${why}`;
 }
 
 /** The configuration the synthesis sees: the local secret stays out of the template. */

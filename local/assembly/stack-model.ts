@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { type FunctionRole, readFunctionRoles } from '../iam/function-roles.js';
 import { STREAM_VIEW_TYPES, type StreamViewType } from '../streams/stream-record.js';
 import {
   type AsyncInvokeModel,
@@ -91,6 +92,8 @@ export interface StackModel {
   readonly eventSourceMappings: readonly EventSourceMappingModel[];
   /** Logical ids of Secrets Manager secrets (the HS256 secret). */
   readonly secrets: readonly string[];
+  /** Each function's execution role with its policies, by the function's logical id. */
+  readonly roles: ReadonlyMap<string, FunctionRole>;
   /** Settings of the template the local stack ignores as harmless, one line each, for the log. */
   readonly notices: readonly string[];
   /** The local values of the template's references. */
@@ -233,6 +236,7 @@ export function readStackModel(outdir: string, stackId: string, scope?: string):
     schedules,
     eventSourceMappings,
     secrets: ofType('AWS::SecretsManager::Secret').map(([id]) => id),
+    roles: readFunctionRoles({ resources, resolution, notice: (line) => notices.push(line) }),
     notices,
     resolution,
   };
@@ -275,6 +279,19 @@ export function localResolution(
       case 'AWS::ApiGatewayV2::Api':
         refs[id] = id === apiLogicalId ? 'local' : id;
         break;
+      case 'AWS::IAM::Role':
+        refs[id] = id;
+        attributes[`${id}.Arn`] = `arn:aws:iam::${LOCAL_ACCOUNT}:role/${id}`;
+        break;
+      case 'AWS::Logs::LogGroup': {
+        // Only policies refer to log groups here (the functions' logging grants).
+        const given = resource.Properties?.LogGroupName;
+        const name = typeof given === 'string' ? given : id;
+        refs[id] = name;
+        attributes[`${id}.Arn`] =
+          `arn:aws:logs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:log-group:${name}:*`;
+        break;
+      }
     }
   }
   return { refs, attributes };

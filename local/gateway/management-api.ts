@@ -6,8 +6,10 @@ import type { WebSocketGateway } from './websocket-gateway.js';
 /**
  * The stage's management API (`@connections`) as AWS answers it: POST sends,
  * GET describes, DELETE closes (firing `$disconnect`); an unknown connection
- * is HTTP 410 with `x-amzn-ErrorType: GoneException`. Requests may be signed
- * or not; signatures are not checked locally. `faultOf` may answer a request
+ * is HTTP 410 with `x-amzn-ErrorType: GoneException`. Signatures are not
+ * verified locally. `authorize` decides, as IAM does, whether the caller may
+ * `execute-api:ManageConnections` with this method on this connection: a
+ * refusal is HTTP 403 with IAM's message. `faultOf` may answer a request
  * with an error (throttling, a server error) instead, leaving it unperformed.
  * Returns false when the request is not for the management API.
  */
@@ -17,16 +19,23 @@ export async function handleManagementRequest(
   request: IncomingMessage,
   response: ServerResponse,
   faultOf: () => FaultAnswer | undefined = () => undefined,
+  authorize: (method: string, connectionId: string) => { message: string } | undefined = () =>
+    undefined,
 ): Promise<boolean> {
   const url = new URL(request.url ?? '/', 'http://localhost');
   const prefix = `${gateway.path}/@connections/`;
   if (!url.pathname.startsWith(prefix)) return false;
+  const connectionId = decodeURIComponent(url.pathname.slice(prefix.length));
+  const denial = authorize(request.method ?? 'GET', connectionId);
+  if (denial !== undefined) {
+    request.resume();
+    return error(response, 403, 'AccessDeniedException', denial.message);
+  }
   const fault = faultOf();
   if (fault !== undefined) {
     request.resume();
     return error(response, fault.status, fault.type, fault.message);
   }
-  const connectionId = decodeURIComponent(url.pathname.slice(prefix.length));
   const connection = gateway.connections.get(connectionId);
   const live = connection?.state === 'open';
 

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LOCAL_ACCOUNT, LOCAL_REGION } from '../assembly/stack-model.js';
 import type { Invocation } from '../gateway/invoker.js';
 import { readBody } from '../net/read-body.js';
 
@@ -22,6 +23,12 @@ export interface InvokeApiTarget {
   readonly queueEvent: (functionId: string, event: unknown) => void;
   /** Where a failed synchronous invocation is reported. */
   readonly log: (line: string) => void;
+  /**
+   * Whether the caller may `lambda:InvokeFunction` the function of this ARN,
+   * as IAM decides; a refusal is HTTP 403 `AccessDeniedException` with its message.
+   * @default - every caller may
+   */
+  readonly authorize?: (functionArn: string) => { message: string } | undefined;
 }
 
 const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
@@ -45,6 +52,12 @@ export async function handleInvokeRequest(
   const name = decodeURIComponent(match[1]);
   const qualifier = url.searchParams.get('Qualifier');
   const functionId = target.functionIdOf(name);
+  // IAM decides first, on the function's ARN (as the policy names it), found or not.
+  const denial = target.authorize?.(functionArn(functionId ?? name));
+  if (denial !== undefined) {
+    request.resume();
+    return error(response, 403, 'AccessDeniedException', denial.message);
+  }
   if (functionId === undefined || (qualifier !== null && qualifier !== '$LATEST')) {
     request.resume();
     return error(response, 404, 'ResourceNotFoundException', `Function not found: ${name}`);
@@ -129,6 +142,14 @@ export function functionIdResolver(
     for (const [logicalId, fn] of functions) if (fn.name === name) return logicalId;
     return undefined;
   };
+}
+
+/** The unqualified ARN of a function named by logical id, a name or an ARN. */
+function functionArn(designation: string): string {
+  const unqualified = /^(arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[^:]+)/.exec(designation);
+  return (
+    unqualified?.[1] ?? `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${designation}`
+  );
 }
 
 function header(request: IncomingMessage, name: string): string | undefined {

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, inject } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, inject } from 'vitest';
 import WebSocket from 'ws';
 import { type EngineName, javaVersion, MIN_JAVA_VERSION } from '../../../local/dynamo/engine.js';
 import type { FaultOptions } from '../../../local/faults/fault-injector.js';
@@ -100,6 +100,10 @@ export function useLocalStack(engine: EngineName, options: StackFixtureOptions =
   afterAll(async () => {
     await running?.stop();
     options.afterStop?.();
+    // Every function's role, as synthesized, allows every call the tests make.
+    if (options.assembly === undefined) {
+      expect(logs.filter((line) => line.startsWith('AccessDenied: '))).toEqual([]);
+    }
     // Powertools Logger writes the level in capitals.
     const failures = logs.filter((line) => /"level":"ERROR"|failed:/.test(line));
     if (failures.length > 0) {

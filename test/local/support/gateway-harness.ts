@@ -141,6 +141,7 @@ export class GatewayHarness {
       schedules: [],
       eventSourceMappings: [],
       secrets: [],
+      roles: new Map(),
       notices: [],
       resolution: { refs: {}, attributes: {} },
     };

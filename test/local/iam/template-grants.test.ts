@@ -1,0 +1,156 @@
+import { describe, expect, inject, it } from 'vitest';
+import { useLocalStack } from '../../integration/support/local-stack-fixture.js';
+import { eventually } from '../../integration/support/ws-client.js';
+import {
+  type EditedAssembly,
+  editedAssembly,
+  functionId,
+  removeAction,
+  removeStatements,
+  statementsOf,
+  type Template,
+} from '../support/edited-assembly.js';
+
+/**
+ * The local stack enforces each function's role as synthesized: with one
+ * grant taken out of the template, exactly the call that grant allowed is
+ * refused (and logged, naming the function, action and resource), and the
+ * request that made it answers as it does when that call fails in AWS.
+ * With the template unchanged nothing is refused: every integration test
+ * runs with IAM enforced, and its fixture fails on any AccessDenied line.
+ */
+
+const TABLE = /arn:aws:dynamodb:us-east-1:000000000000:table\/DataTable[0-9A-F]+/;
+
+/** A local stack on dynalite whose template was edited by `edit`. */
+function stackWith(edit: (template: Template) => void) {
+  let edited: EditedAssembly | undefined;
+  return useLocalStack('dynalite', {
+    assembly: () => {
+      edited = editedAssembly(inject('cdkOutdir'), edit);
+      return edited.outdir;
+    },
+    afterStop: () => edited?.remove(),
+  });
+}
+
+/** The stack's AccessDenied lines. */
+function denials(logs: readonly string[]): string[] {
+  return logs.filter((line) => line.startsWith('AccessDenied: '));
+}
+
+let rooms = 0;
+const fresh = (name: string) => `${name}-${++rooms}`;
+
+describe('without dynamodb:PutItem for the send function', () => {
+  const local = stackWith((template) => removeAction(template, 'SendHandler', 'dynamodb:PutItem'));
+
+  it('refuses its Put of the message, and the send answers internal', async () => {
+    const room = fresh('lobby');
+    const alice = await local.joined('alice', room);
+
+    expect(await alice.request({ action: 'send', room, data: 'hello' })).toMatchObject({
+      type: 'error',
+      code: 'internal',
+    });
+    const [line, ...more] = denials(local.logs);
+    expect(more).toEqual([]);
+    expect(line).toMatch(
+      /^AccessDenied: SendHandler \(role SendHandlerRole\w+\) may not dynamodb:PutItem on /,
+    );
+    expect(line).toMatch(TABLE);
+    // Joining (GetItem, Query, UpdateItem by other functions) was not refused.
+    expect(await alice.request({ action: 'history', room })).toMatchObject({
+      type: 'history',
+      messages: [],
+    });
+  });
+});
+
+describe('without the index for the sweeper', () => {
+  const local = stackWith((template) =>
+    removeStatements(template, 'SweepHandler', (statement) =>
+      JSON.stringify(statement.Resource).includes('/index/'),
+    ),
+  );
+
+  it('refuses its Query of the index, and the scheduled sweep fails', async () => {
+    const [sweep] = await local.stack.runSchedules();
+
+    expect(sweep).toMatchObject({ ok: false, error: { name: 'AccessDeniedException' } });
+    const [line, ...more] = denials(local.logs);
+    expect(more).toEqual([]);
+    expect(line).toMatch(
+      /^AccessDenied: SweepHandler \(role SweepHandlerRole\w+\) may not dynamodb:Query on /,
+    );
+    expect(line).toMatch(/table\/DataTable[0-9A-F]+\/index\/bySweepShard/);
+  });
+});
+
+describe('without execute-api:ManageConnections for the direct function', () => {
+  const local = stackWith((template) =>
+    removeAction(template, 'DirectHandler', 'execute-api:ManageConnections'),
+  );
+
+  it('refuses its post to the recipient, who gets nothing, and the direct reports no delivery', async () => {
+    const alice = await local.connect('alice');
+    const bob = await local.connect('bob');
+
+    expect(await alice.request({ action: 'direct', to: 'bob', data: 'psst' })).toMatchObject({
+      type: 'ack',
+      delivered: 0,
+    });
+    await local.settled();
+    await bob.expectNothingReceived();
+    const [line, ...more] = denials(local.logs);
+    expect(more).toEqual([]);
+    expect(line).toMatch(
+      /^AccessDenied: DirectHandler \(role DirectHandlerRole\w+\) may not execute-api:ManageConnections on arn:aws:execute-api:us-east-1:000000000000:local\/prod\/POST\/@connections\/\S+/,
+    );
+  });
+});
+
+describe('without lambda:InvokeFunction on the fan-out workers for the send function', () => {
+  const local = stackWith((template) => {
+    const send = template.Resources[functionId(template, 'SendHandler')];
+    const environment = send?.Properties?.Environment as { Variables: Record<string, unknown> };
+    const variables = environment.Variables;
+    // A share of one member: a send to a room of three hands two shares to workers.
+    variables.FAN_OUT_CHUNK_SIZE = '1';
+    const fanout = functionId(template, 'FanoutHandler');
+    for (const statement of statementsOf(template, 'SendHandler')) {
+      if (statement.Action !== 'lambda:InvokeFunction') continue;
+      statement.Resource = [statement.Resource]
+        .flat()
+        .filter((resource) => !JSON.stringify(resource).includes(fanout));
+    }
+  });
+
+  it('refuses the Invoke of a worker, and the send delivers from the send function instead', async () => {
+    const room = fresh('big');
+    const alice = await local.joined('alice', room);
+    const bob = await local.joined('bob', room);
+    const carol = await local.joined('carol', room);
+    await local.settledPresence(alice, bob, carol);
+
+    expect(await alice.request({ action: 'send', room, data: 'hi all' })).toMatchObject({
+      type: 'ack',
+    });
+    for (const member of [alice, bob, carol]) {
+      expect(await member.nextOfType('message')).toMatchObject({ data: 'hi all' });
+    }
+    const lines = await eventually(
+      () => (denials(local.logs).length > 0 ? denials(local.logs) : undefined),
+      5_000,
+      'the refused Invoke',
+    );
+    expect(new Set(lines.map((line) => line.replace(/ on \S+.*$/, '')))).toEqual(
+      new Set([
+        expect.stringMatching(
+          /^AccessDenied: SendHandler \(role SendHandlerRole\w+\) may not lambda:InvokeFunction$/,
+        ),
+      ]),
+    );
+    expect(lines[0]).toMatch(/function:FanoutHandler[0-9A-F]+/);
+  });
+});
