@@ -27,6 +27,7 @@ import { Meter, type MeterSnapshot, NO_INVOCATIONS } from '../local/metering/met
 import { BenchClient, type BenchData } from './bench-client.js';
 import { coldStarts } from './cold-start.js';
 import { costPerMillionSends, PRICES, type SendCost } from './cost-model.js';
+import { type MeasuredSend, MODELLED_MEMORY_MB, modelSend } from './lambda-cpu-model.js';
 import { mean, percentile, sum } from './stats.js';
 import { forEachLimited, log, machine, round, sleep } from './support.js';
 
@@ -101,7 +102,21 @@ interface PatternFigures {
   /** Fan-out workers invoked per send, and their summed duration per send. */
   readonly workerInvocationsPerSend: number;
   readonly workerMsPerSend: number;
+  /** Mean CPU time (the invocation's own thread's) of one invocation of the function, and of one worker. */
+  readonly lambdaCpuMsPerInvocation: number;
+  readonly workerCpuMsPerInvocation: number;
   readonly costPerMillionSends: SendCost;
+  /** The same send on Lambda at each modelled memory size, its CPU work at Lambda's share (lambda-cpu-model.ts). */
+  readonly onLambda: readonly LambdaFigures[];
+}
+
+/** A send modelled on Lambda with its functions at `memoryMb`. */
+interface LambdaFigures {
+  readonly memoryMb: number;
+  readonly handlerMs: number;
+  readonly lastMemberMs: number;
+  readonly gbSecondsPerSend: number;
+  readonly costPerMillionSends: number;
 }
 
 interface Row {
@@ -169,6 +184,7 @@ async function main(): Promise<void> {
       durationS: Math.round((Date.now() - started) / 1000),
     };
     print(result.rows);
+    printOnLambda(result.rows);
     printColdStarts(result.coldStarts);
     const dir = join(ROOT, 'bench', 'results');
     mkdirSync(dir, { recursive: true });
@@ -322,19 +338,38 @@ async function measurePatterns(
       count: invocations.count + workers.count,
       totalMs: invocations.totalMs + workers.totalMs,
     };
-    const cost = costPerMillionSends({
+    const bill = {
       deliveries: members.length,
       frameBytes: publisher.frameBytes,
       requestBytes: Buffer.byteLength(
         JSON.stringify({ action: 'send', room, data: { pattern, n: 0, t: 0 }, id: 'b1' }),
       ),
       replies: pattern === 'ours' ? 1 : 0,
+      readUnits: counts.readUnits / COUNTED_SENDS,
+      writeUnits: counts.writeUnits / COUNTED_SENDS,
+    };
+    const cost = costPerMillionSends({
+      ...bill,
       lambdaInvocations: billed.count / count,
       lambdaMs: billed.count > 0 ? billed.totalMs / billed.count : 0,
       lambdaMemoryMb: memoryMb ?? 256,
-      readUnits: counts.readUnits / COUNTED_SENDS,
-      writeUnits: counts.writeUnits / COUNTED_SENDS,
     });
+    const meanOf = (counts: typeof invocations, of: 'totalMs' | 'cpuMs') =>
+      counts.count > 0 ? counts[of] / counts.count : 0;
+    const measuredSend: MeasuredSend = {
+      handler: {
+        perSend: invocations.count / count,
+        wallMs: meanOf(invocations, 'totalMs'),
+        cpuMs: meanOf(invocations, 'cpuMs'),
+      },
+      workers: {
+        perSend: workers.count / count,
+        wallMs: meanOf(workers, 'totalMs'),
+        cpuMs: meanOf(workers, 'cpuMs'),
+      },
+      lastMemberMs: mean(lastPerMessage),
+      bill,
+    };
     return {
       p50Ms: round(percentile(latencies, 0.5), 1),
       p99Ms: round(percentile(latencies, 0.99), 1),
@@ -348,7 +383,19 @@ async function measurePatterns(
       lambdaMsPerSend: round(lambdaMsPerSend, 1),
       workerInvocationsPerSend: round(workers.count / count, 3),
       workerMsPerSend: round(workers.totalMs / count, 1),
+      lambdaCpuMsPerInvocation: round(measuredSend.handler.cpuMs, 2),
+      workerCpuMsPerInvocation: round(measuredSend.workers.cpuMs, 2),
       costPerMillionSends: roundCost(cost),
+      onLambda: MODELLED_MEMORY_MB.map((memory) => {
+        const modelled = modelSend(measuredSend, memory);
+        return {
+          memoryMb: memory,
+          handlerMs: round(modelled.handlerMs, 1),
+          lastMemberMs: round(modelled.lastMemberMs, 1),
+          gbSecondsPerSend: round(modelled.gbSecondsPerSend, 6),
+          costPerMillionSends: round(modelled.cost.total, 4),
+        };
+      }),
     };
   };
   return { ours: figuresOf('ours'), reference: figuresOf('reference') };
@@ -542,6 +589,28 @@ function print(rows: readonly Row[]): void {
   console.log(
     lines.map((line) => line.map((cell, i) => cell.padStart(widths[i] ?? 0)).join('  ')).join('\n'),
   );
+}
+
+/** Our send modelled on Lambda at each memory size: the last member's wait and the bill. */
+function printOnLambda(rows: readonly Row[]): void {
+  console.log(
+    '\nours on Lambda, modelled (CPU at memory/1769 MB of a vCPU): last member ms / $ per million sends',
+  );
+  console.log(
+    ['table', 'room', ...MODELLED_MEMORY_MB.map((memory) => `${memory} MB`)]
+      .map((cell) => cell.padStart(18))
+      .join(''),
+  );
+  for (const row of rows) {
+    const cells = row.ours.onLambda.map(
+      (at) => `${at.lastMemberMs} / ${at.costPerMillionSends.toFixed(2)}`,
+    );
+    console.log(
+      [String(row.tableConnections), String(row.roomMembers), ...cells]
+        .map((cell) => cell.padStart(18))
+        .join(''),
+    );
+  }
 }
 
 function printColdStarts(rows: Awaited<ReturnType<typeof coldStarts>>): void {
