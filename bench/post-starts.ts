@@ -4,6 +4,16 @@ import { forEachBounded } from '../lambdas/domain/concurrency.js';
 import { FAN_OUT_CONCURRENCY, FAN_OUT_GROUP } from '../lambdas/domain/fan-out.js';
 import { createNotifier } from '../lambdas/handlers/clients.js';
 import { median } from './stats.js';
+import { answerHelp } from './support.js';
+
+answerHelp(`
+npm run bench:posts: the CPU and wall time per post of a fan-out starting its
+posts one per completion against FAN_OUT_GROUP at a time, through the SDK's
+client, to a server in another process.
+
+Environment:
+  BENCH_RUNS=7   runs of each way (each figure is the median)
+`);
 
 /**
  * `npm run bench:posts`: the function's CPU and wall time per post when a

@@ -7,7 +7,19 @@ import { type LocalStack, startLocalStack } from '../local/local-stack.js';
 import { Meter, NO_INVOCATIONS } from '../local/metering/meter.js';
 import { BenchClient, type BenchData } from './bench-client.js';
 import { percentile, sum } from './stats.js';
-import { forEachLimited, log, machine, round, sleep } from './support.js';
+import { answerHelp, forEachLimited, log, machine, round, sleep } from './support.js';
+
+answerHelp(`
+npm run bench:presence: presence and pruning as users meet them, one
+connection per user: rooms filling, a room of 200 where 30% vanish without
+$disconnect, and a room of 1,000 under sustained sends. Writes
+bench/results/presence-latest.json.
+
+Environment:
+  BENCH_PRESENCE_FILL=100,1000   room sizes to fill
+  BENCH_SUSTAINED_USERS=1000     users of the sustained room
+  BENCH_SUSTAINED_S=30           seconds of sustained sends
+`);
 
 /**
  * `npm run bench:presence` (and the end of `npm run bench`): presence and

@@ -29,7 +29,23 @@ import { coldStarts } from './cold-start.js';
 import { costPerMillionSends, PRICES, type SendCost } from './cost-model.js';
 import { type MeasuredSend, MODELLED_MEMORY_MB, modelSend } from './lambda-cpu-model.js';
 import { mean, percentile, sum } from './stats.js';
-import { forEachLimited, log, machine, round, sleep } from './support.js';
+import { answerHelp, forEachLimited, log, machine, round, sleep } from './support.js';
+
+answerHelp(`
+npm run bench: our send against the reference pattern on the local stack, for
+rooms of 10 to 5,000 members in tables of 1,000 and 10,000 connections, with
+the AWS calls, DynamoDB units, latencies and dollars per million sends of each,
+and each send modelled on Lambda at 256 to 1,769 MB. Writes
+bench/results/latest.json (a partial run: partial.json), then runs the
+presence bench.
+
+Environment:
+  BENCH_ROOMS=10,100     room sizes (a partial run)
+  BENCH_TABLES=1000      table sizes in connections (a partial run)
+  BENCH_SENDS=20         measured sends per row and pattern
+  FAN_OUT_CHUNK_SIZE=n   connections per fan-out worker's share
+  DYNAMODB_ENGINE=dynamodb-local   the engine (default dynalite)
+`);
 
 /**
  * `npm run bench`: our `send` against the reference pattern (the AWS sample's

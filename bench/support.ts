@@ -27,3 +27,10 @@ export const round = (value: number, digits: number) =>
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 /** Progress goes to stderr, so stdout holds the figures alone. */
 export const log = (line: string) => console.error(`[bench] ${line}`);
+
+/** Prints `usage` and exits when the command line asks for help (`--help` or `-h`). */
+export function answerHelp(usage: string, args: readonly string[] = process.argv.slice(2)): void {
+  if (!args.includes('--help') && !args.includes('-h')) return;
+  console.log(usage.trim());
+  process.exit(0);
+}

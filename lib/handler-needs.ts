@@ -32,6 +32,16 @@ export const HANDLER_NAMES = [
  */
 export const SWEEP_INTERVAL = Duration.minutes(10);
 
+/**
+ * The memory of the functions that post to rooms, and of the sweeper: one
+ * full vCPU. Their work grows with the room and is nearly all CPU (about
+ * 0.4 ms per post), so at 256 MB, a seventh of a vCPU, the last of 1,000
+ * members would wait over 3 s; at 1,769 MB half a second, for 0.1% more per
+ * send, since CPU-bound work costs the same GB-seconds at any memory up to
+ * a full vCPU (docs/cost-model.md, "On Lambda: memory buys CPU").
+ */
+export const FULL_VCPU_MEMORY_MB = 1_769;
+
 /** The name of a handler module in lambdas/handlers/. */
 export type HandlerName = (typeof HANDLER_NAMES)[number];
 
@@ -55,6 +65,11 @@ export interface HandlerNeeds {
   /** Checks the Origin header of the handshake (the authorizer does). */
   readonly checksOrigin?: boolean;
   readonly timeout?: Duration;
+  /**
+   * Memory in MiB, which sets its CPU share (a full vCPU at 1,769).
+   * @default 256: a few DynamoDB calls and little CPU, where waiting is cheapest
+   */
+  readonly memorySize?: number;
   /** Modules taken from the Lambda runtime instead of the bundle. */
   readonly runtimeModules?: readonly string[];
 }
@@ -82,12 +97,14 @@ export const HANDLER_NEEDS: Readonly<Record<HandlerName, HandlerNeeds>> = {
     posts: true,
     fansOut: true,
     handsOffGone: true,
+    memorySize: FULL_VCPU_MEMORY_MB,
   },
   typing: {
     tableActions: ['GetItem', 'UpdateItem', 'Query'],
     posts: true,
     fansOut: true,
     handsOffGone: true,
+    memorySize: FULL_VCPU_MEMORY_MB,
   },
   direct: { tableActions: ['GetItem', 'UpdateItem', 'Query'], posts: true, handsOffGone: true },
   history: { tableActions: ['GetItem', 'UpdateItem', 'Query'] },
@@ -100,6 +117,8 @@ export const HANDLER_NEEDS: Readonly<Record<HandlerName, HandlerNeeds>> = {
     posts: true,
     // Checks about 10,000 connections a minute; a sweep cut short resumes next time.
     timeout: Duration.minutes(5),
+    // Each check is a signed request, CPU work like a post.
+    memorySize: FULL_VCPU_MEMORY_MB,
   },
   // Posts one share of a large room's fan-out; invoked by the functions that fan out.
   fanout: {
@@ -107,6 +126,7 @@ export const HANDLER_NEEDS: Readonly<Record<HandlerName, HandlerNeeds>> = {
     posts: true,
     // Its callers wait for it within their own 15 s.
     timeout: Duration.seconds(10),
+    memorySize: FULL_VCPU_MEMORY_MB,
   },
   // Invoked with IAM by other backends, not routed: `send`'s and `direct`'s
   // work without their admission (so no GetItem).
@@ -115,6 +135,7 @@ export const HANDLER_NEEDS: Readonly<Record<HandlerName, HandlerNeeds>> = {
     posts: true,
     fansOut: true,
     handsOffGone: true,
+    memorySize: FULL_VCPU_MEMORY_MB,
   },
   // Fed by the table's stream: reads a room's members, posts its presence
   // frame, claims the gone connections it meets.
@@ -123,6 +144,7 @@ export const HANDLER_NEEDS: Readonly<Record<HandlerName, HandlerNeeds>> = {
     posts: true,
     fansOut: true,
     handsOffGone: true,
+    memorySize: FULL_VCPU_MEMORY_MB,
   },
   // Invoked asynchronously with connections found gone: removes them and their memberships.
   prune: { tableActions: ['DeleteItem', 'UpdateItem'] },

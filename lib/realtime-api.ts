@@ -124,6 +124,7 @@ export class RealtimeApi extends Construct {
         logRetention,
         logRemovalPolicy: removalPolicy,
         ...(needs.timeout === undefined ? {} : { timeout: needs.timeout }),
+        ...(needs.memorySize === undefined ? {} : { memorySize: needs.memorySize }),
         ...(needs.runtimeModules === undefined ? {} : { runtimeModules: needs.runtimeModules }),
         environment: {
           ...(usesTable ? { TABLE_NAME: this.table.tableName, ...limitsEnv } : {}),

@@ -35,7 +35,9 @@ export interface RealtimeFunctionProps {
    */
   readonly timeout?: Duration;
   /**
-   * Memory in MiB; CPU grows with it.
+   * Memory in MiB. Lambda's CPU share grows with it, a full vCPU at 1,769:
+   * CPU-bound work costs the same at any size up to that and runs faster;
+   * waiting costs more with memory.
    * @default 256
    */
   readonly memorySize?: number;
