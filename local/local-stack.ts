@@ -33,6 +33,7 @@ import {
   accessKeyIdOfRequest,
 } from './iam/access-check.js';
 import { type DynamoIamProxy, startDynamoIamProxy } from './iam/dynamo-iam-proxy.js';
+import { refuseUnreadableStreams } from './iam/stream-access.js';
 import { ASYNC_RETRY_DELAYS_MS, AsyncInvocations } from './lambda/async-invocations.js';
 import { functionIdResolver, handleInvokeRequest } from './lambda/invoke-api.js';
 import { type DynamoMeterProxy, startDynamoMeterProxy } from './metering/dynamo-meter-proxy.js';
@@ -213,6 +214,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   let currentAssembly = options.assembly ?? ownAssembly ?? '';
   try {
     model = readStackModel(options.assembly ?? ownAssembly ?? '', stackId, options.apiPath);
+    // `cdk deploy` would fail on it: Lambda refuses to create the mapping.
+    refuseUnreadableStreams(model);
   } catch (error) {
     removeOwnAssembly();
     throw error;

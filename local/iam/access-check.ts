@@ -60,6 +60,7 @@ export function accessKeyIdOfRequest(authorization: string | undefined): string 
 
 export class AccessCheck {
   readonly #callers = new Map<string, Caller>();
+  readonly #byFunction = new Map<string, Caller>();
   readonly #account: string;
   readonly #decisions = new Map<string, boolean | 'explicit'>();
 
@@ -75,12 +76,14 @@ export class AccessCheck {
     this.#account = account;
     for (const [functionId, role] of roles) {
       const functionName = names.get(functionId) ?? functionId;
-      this.#callers.set(accessKeyIdOf(functionId), {
+      const caller = {
         functionId,
         functionName,
         role,
         sessionArn: `arn:aws:sts::${account}:assumed-role/${role.roleId}/${functionId}`,
-      });
+      };
+      this.#callers.set(accessKeyIdOf(functionId), caller);
+      this.#byFunction.set(functionId, caller);
     }
   }
 
@@ -91,6 +94,11 @@ export class AccessCheck {
    */
   callerOf(accessKeyId: string | undefined): Caller | undefined {
     return accessKeyId === undefined ? undefined : this.#callers.get(accessKeyId);
+  }
+
+  /** The function of logical id `functionId` as a caller; undefined when its role is not checked. */
+  callerFor(functionId: string): Caller | undefined {
+    return this.#byFunction.get(functionId);
   }
 
   /** The first of `requests` the caller's role does not allow, or undefined when it allows them all. */

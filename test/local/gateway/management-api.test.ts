@@ -9,7 +9,7 @@ import { ManagementApiNotifier } from '../../../lambdas/adapters/management-api-
 import { FaultInjector } from '../../../local/faults/fault-injector.js';
 import { GatewayHarness, STAGE, succeed } from '../support/gateway-harness.js';
 import { httpRequest } from '../support/http.js';
-import { sleep, until } from '../support/wait.js';
+import { until } from '../support/wait.js';
 
 let harness: GatewayHarness | undefined;
 let sdk: ApiGatewayManagementApiClient | undefined;
@@ -112,7 +112,7 @@ describe('management API', () => {
     );
 
     expect(answer.status).toBe(413);
-    await sleep(100);
+    await client.flush();
     expect(client.frames).toEqual([]);
   });
 
@@ -148,7 +148,7 @@ describe('management API', () => {
     const client = await harness.connect();
 
     expect(statuses).toEqual([410]);
-    await sleep(100);
+    await client.flush();
     expect(client.frames).toEqual([]);
   });
 
@@ -208,7 +208,7 @@ describe('management API with injected faults', () => {
     expect(answer.status).toBe(429);
     expect(answer.headers['x-amzn-errortype']).toBe('LimitExceededException');
     expect(JSON.parse(answer.body)).toEqual({ message: expect.any(String) });
-    await sleep(100);
+    await client.flush();
     expect(client.frames).toEqual([]);
   });
 
@@ -222,7 +222,8 @@ describe('management API with injected faults', () => {
     const answer = await httpRequest('DELETE', api.connectionUrl(connectionId));
 
     expect(answer.status).toBe(500);
-    await sleep(100);
+    // The socket still answers pings: it is open, and nothing closed it meanwhile.
+    await client.flush();
     expect(client.socket.readyState).toBe(client.socket.OPEN);
     expect(api.eventsOf('$disconnect')).toEqual([]);
   });
@@ -244,7 +245,7 @@ describe('management API with injected faults', () => {
     expect(delivery).toBe('delivered');
     expect(notifier.retries).toBe(2);
     expect(await client.next()).toEqual({ text: '{"once":true}', binary: false });
-    await sleep(100);
+    await client.flush();
     expect(client.frames).toHaveLength(1);
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, inject, it } from 'vitest';
+import { startLocalStack } from '../../../local/local-stack.js';
 import { useLocalStack } from '../../integration/support/local-stack-fixture.js';
 import { eventually } from '../../integration/support/ws-client.js';
 import {
@@ -152,5 +153,22 @@ describe('without lambda:InvokeFunction on the fan-out workers for the send func
       ]),
     );
     expect(lines[0]).toMatch(/function:FanoutHandler[0-9A-F]+/);
+  });
+});
+
+describe('without dynamodb:GetRecords on the stream for the presence function', () => {
+  it('refuses to start, as Lambda refuses to create the event source mapping and the deploy fails', async () => {
+    const edited = editedAssembly(inject('cdkOutdir'), (template) =>
+      removeAction(template, 'PresenceHandler', 'dynamodb:GetRecords'),
+    );
+    try {
+      await expect(
+        startLocalStack({ assembly: edited.outdir, env: {}, log: () => {} }),
+      ).rejects.toThrow(
+        /Cannot access stream arn:aws:dynamodb:\S+\/stream\/\S+\. Please ensure the role can perform the GetRecords, GetShardIterator, DescribeStream, and ListStreams Actions.*role PresenceHandlerRole\w+ of PresenceHandler does not allow dynamodb:GetRecords/,
+      );
+    } finally {
+      edited.remove();
+    }
   });
 });

@@ -49,6 +49,17 @@ export class TestClient {
     return JSON.parse((await this.next(ms)).text) as Record<string, unknown>;
   }
 
+  /**
+   * Resolves once every frame the server sent before this call has arrived:
+   * a WebSocket ping's pong follows them on the same socket. Asserting that
+   * nothing arrived after it needs no guess of how long to wait.
+   */
+  async flush(ms = 4000): Promise<void> {
+    const pong = new Promise<void>((resolve) => this.socket.once('pong', () => resolve()));
+    this.socket.ping();
+    await within(pong, ms, 'the pong');
+  }
+
   /** How the socket closed, waiting at most `ms`. */
   closeStatus(ms = 4000): Promise<CloseStatus> {
     return within(this.closed, ms, 'the socket to close');
