@@ -10,7 +10,7 @@ import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from './backoff.js
 import { Emitter } from './emitter.js';
 import { errorFromFrame, RealtimeError } from './errors.js';
 import { OrderedDelivery } from './ordered-delivery.js';
-import { type RequestOptions, RequestTracker } from './request-tracker.js';
+import { type ReplyOf, type RequestOptions, RequestTracker } from './request-tracker.js';
 import { RoomMembers } from './room-members.js';
 import { tokenExpiry, tokenSubject } from './token-expiry.js';
 import type { ClientEvents, ConnectionState, RealtimeClientOptions, StateChange } from './types.js';
@@ -112,6 +112,10 @@ export class RealtimeClient {
   private readonly emitter = new Emitter<ClientEvents>();
   private readonly tracker: RequestTracker;
   private readonly rooms = new Map<string, Room>();
+  /** Per room, the last send made: the next is written once it is answered. */
+  private readonly sendTails = new Map<string, Promise<unknown>>();
+  /** Sends made and not yet written, waiting behind an earlier one to their room. */
+  private sendsWaiting = 0;
   private connection: Connection | undefined;
   /** The user id in the latest token, if it is a JWT: presence frames never name it. */
   private self: string | undefined;
@@ -265,13 +269,42 @@ export class RealtimeClient {
   /**
    * Sends a message to a joined room; resolves with its seq once stored.
    * Made while offline, it waits in the queue (up to `maxQueuedRequests`).
+   * A room's sends are written one at a time, each once the one before it
+   * is answered: API Gateway runs a connection's frames side by side, so a
+   * second send written before the first was stored could be stored first
+   * and take the lower seq. So they are stored in the order they were made.
    *
    * @example
    * const { seq } = await client.send('lobby', { text: 'hello' });
    */
   async send(room: string, data: unknown): Promise<{ seq: number }> {
     this.assertUsable();
-    const ack = await this.tracker.request({ action: 'send', room, data });
+    const before = this.sendTails.get(room);
+    if (
+      before !== undefined &&
+      this.sendsWaiting + this.tracker.queued >= this.settings.maxQueuedRequests
+    ) {
+      throw new RealtimeError(
+        'queue_full',
+        `${this.settings.maxQueuedRequests} requests already wait for the connection; send was not sent`,
+      );
+    }
+    const request = () => this.tracker.request({ action: 'send', room, data });
+    let sent: Promise<ReplyOf<'send'>>;
+    if (before === undefined) sent = request();
+    else {
+      this.sendsWaiting += 1;
+      sent = before.then(() => {
+        this.sendsWaiting -= 1;
+        return request();
+      });
+    }
+    const tail = sent.catch(() => undefined);
+    this.sendTails.set(room, tail);
+    void tail.then(() => {
+      if (this.sendTails.get(room) === tail) this.sendTails.delete(room);
+    });
+    const ack = await sent;
     if (ack.seq === undefined) throw new RealtimeError('internal', 'the ack of send has no seq');
     return { seq: ack.seq };
   }

@@ -92,6 +92,8 @@ export class FunctionPool {
   readonly #queue: Job[] = [];
   readonly #stopping = new Set<Promise<void>>();
   readonly #running = new Set<Promise<void>>();
+  /** Reloads waiting for an init slot: `close` ends their wait. */
+  readonly #slotWaits = new Set<() => void>();
   #generation = 0;
   /** While a reload's new instances initialise, the generation whose instances still serve. */
   #previous: number | undefined;
@@ -194,15 +196,18 @@ export class FunctionPool {
       const done = (instance: Instance | undefined) => {
         stopWaiting();
         clearTimeout(timer);
+        this.#slotWaits.delete(giveUp);
         resolve(instance);
       };
+      const giveUp = () => done(undefined);
       const attempt = () => {
         if (this.#closed || this.#generation !== generation) return done(undefined);
         const instance = this.#startWithSlot();
         if (instance !== undefined) done(instance);
       };
       const stopWaiting = this.#initSlots.onRelease(attempt);
-      const timer = setTimeout(() => done(undefined), this.#initTimeoutMs);
+      const timer = setTimeout(giveUp, this.#initTimeoutMs);
+      this.#slotWaits.add(giveUp);
     });
   }
 
@@ -223,6 +228,7 @@ export class FunctionPool {
     if (!this.#closed) {
       this.#closed = true;
       this.#stopWaitingForSlots();
+      for (const giveUp of [...this.#slotWaits]) giveUp();
       for (const job of this.#queue.splice(0)) {
         job.resolve({
           ok: false,

@@ -23,6 +23,28 @@ describe('RealtimeClient requests', () => {
     expect(second.value).toEqual({ seq: 2 });
   });
 
+  it("writes a room's sends one at a time, each once the one before is answered, so they are stored in the order made", async () => {
+    const { server, client } = harness();
+    client.connect();
+    await settle();
+    server.muted.add('send');
+    const first = outcome(client.send('lobby', 'one'));
+    const second = outcome(client.send('lobby', 'two'));
+    const elsewhere = outcome(client.send('other', 'three'));
+    await settle();
+    // Another room's send goes at once; this room's second waits for the first's answer.
+    expect(server.requests('send').map((r) => r.data)).toEqual(['one', 'three']);
+
+    server.muted.delete('send');
+    const [one] = server.requests('send');
+    server.socket.receive({ type: 'ack', id: one?.id ?? '', room: 'lobby', seq: 1 });
+    await settle();
+    expect(server.requests('send').map((r) => r.data)).toEqual(['one', 'three', 'two']);
+    expect(first.value).toEqual({ seq: 1 });
+    expect(second.settled).toBe(true);
+    expect(elsewhere.settled).toBe(false);
+  });
+
   it('rejects sends beyond maxQueuedRequests with queue_full instead of dropping them silently', async () => {
     const { server, client } = harness({ maxQueuedRequests: 3 });
     const sends = [1, 2, 3, 4, 5].map((n) => outcome(client.send('lobby', n)));
