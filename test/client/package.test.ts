@@ -165,6 +165,8 @@ describe('the client package', () => {
         stderr: '',
       });
     },
+    // A tsc process: a few seconds alone, longer beside another test file.
+    60_000,
   );
 
   it("loads on Node by the package's name, with every runtime export", async () => {
