@@ -1,4 +1,5 @@
 import { Agent, createServer, type ServerResponse } from 'node:http';
+import { answerDynamoError } from '../net/dynamo-error.js';
 import { type LocalProxy, listenLocally } from '../net/local-proxy-server.js';
 import { pipeThrough } from '../net/pipe-through.js';
 import type { FaultAnswer } from './fault-injector.js';
@@ -33,15 +34,8 @@ export async function startDynamoFaultProxy(
 }
 
 function answer(response: ServerResponse, fault: FaultAnswer): void {
-  const body = JSON.stringify({
+  answerDynamoError(response, fault.status, {
     __type: `${DYNAMO_ERROR_NAMESPACE}${fault.type}`,
     message: fault.message,
   });
-  response
-    .writeHead(fault.status, {
-      'Content-Type': 'application/x-amz-json-1.0',
-      'Content-Length': Buffer.byteLength(body),
-      'x-amzn-RequestId': crypto.randomUUID(),
-    })
-    .end(body);
 }

@@ -1,6 +1,7 @@
 import { Agent, createServer, type ServerResponse } from 'node:http';
-import { forwardWithBody } from '../net/forward-body.js';
+import { answerDynamoError } from '../net/dynamo-error.js';
 import { type LocalProxy, listenLocally } from '../net/local-proxy-server.js';
+import { pipeThrough } from '../net/pipe-through.js';
 import { readBody } from '../net/read-body.js';
 import { type AccessCheck, type AccessDenial, accessKeyIdOfRequest } from './access-check.js';
 import { dynamoAccessRequests } from './dynamo-access.js';
@@ -40,7 +41,7 @@ export async function startDynamoIamProxy(
           return refuse(response, denial);
         }
       }
-      forwardWithBody(upstream, agent, request, body, response);
+      pipeThrough(upstream, agent, request, response, body);
     })().catch(() => response.destroy());
   });
   return listenLocally(server, agent);
@@ -56,15 +57,8 @@ function parsed(body: Buffer): unknown {
 }
 
 function refuse(response: ServerResponse, denial: AccessDenial): void {
-  const body = JSON.stringify({
+  answerDynamoError(response, 400, {
     __type: 'com.amazon.coral.service#AccessDeniedException',
     Message: denial.message,
   });
-  response
-    .writeHead(400, {
-      'Content-Type': 'application/x-amz-json-1.0',
-      'Content-Length': Buffer.byteLength(body),
-      'x-amzn-RequestId': crypto.randomUUID(),
-    })
-    .end(body);
 }

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { answerDynamoError } from '../net/dynamo-error.js';
 import { type LocalProxy, listenLocally } from '../net/local-proxy-server.js';
 import { pipeThrough } from '../net/pipe-through.js';
 import { type Item, itemId } from './attribute-values.js';
@@ -169,14 +170,7 @@ function answer(response: ServerResponse, reply: EngineReply): void {
 }
 
 function refuse(response: ServerResponse, message: string): void {
-  const body = JSON.stringify({ __type: VALIDATION_ERROR, message });
-  response
-    .writeHead(400, {
-      'Content-Type': 'application/x-amz-json-1.0',
-      'Content-Length': Buffer.byteLength(body),
-      'x-amzn-RequestId': crypto.randomUUID(),
-    })
-    .end(body);
+  answerDynamoError(response, 400, { __type: VALIDATION_ERROR, message });
 }
 
 /** What a write request's body names; nothing when it is malformed, which the engine refuses. */
