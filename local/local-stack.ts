@@ -33,6 +33,11 @@ import {
   accessKeyIdOfRequest,
 } from './iam/access-check.js';
 import { type DynamoIamProxy, startDynamoIamProxy } from './iam/dynamo-iam-proxy.js';
+import {
+  API_GATEWAY_PRINCIPAL,
+  type InvokeDenial,
+  InvokePermissions,
+} from './iam/invoke-permission.js';
 import { refuseUnreadableStreams } from './iam/stream-access.js';
 import { ASYNC_RETRY_DELAYS_MS, AsyncInvocations } from './lambda/async-invocations.js';
 import { functionIdResolver, handleInvokeRequest } from './lambda/invoke-api.js';
@@ -40,6 +45,8 @@ import { type DynamoMeterProxy, startDynamoMeterProxy } from './metering/dynamo-
 import type { Meter } from './metering/meter.js';
 import { FunctionPool } from './runtime/function-pool.js';
 import { scheduledEvent, startSchedules } from './scheduler/schedules.js';
+import { handleSecretsManagerRequest, type LocalSecret } from './secrets/secrets-manager-api.js';
+import { stackSecrets } from './secrets/stack-secrets.js';
 import { type LocalStreams, startLocalStreams } from './streams/local-streams.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -71,7 +78,8 @@ export interface LocalStackOptions {
   readonly port?: number;
   /**
    * Configuration, with the PROTOCOL.md section 7 names, plus `JWT_SECRET`
-   * (the local HS256 secret; defaults to the documented development secret).
+   * (the local HS256 secret, which every secret of the local Secrets Manager
+   * holds; defaults to the documented development secret).
    * @default process.env
    */
   readonly env?: Env;
@@ -211,11 +219,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     if (ownAssembly !== undefined) rmSync(ownAssembly, { recursive: true, force: true });
   };
   let model: StackModel;
+  // What the local Secrets Manager serves; re-read on a reload.
+  let secrets: LocalSecret[];
   let currentAssembly = options.assembly ?? ownAssembly ?? '';
   try {
     model = readStackModel(options.assembly ?? ownAssembly ?? '', stackId, options.apiPath);
     // `cdk deploy` would fail on it: Lambda refuses to create the mapping.
     refuseUnreadableStreams(model);
+    secrets = stackSecrets(model, secret);
   } catch (error) {
     removeOwnAssembly();
     throw error;
@@ -235,6 +246,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   let iamProxy: DynamoIamProxy | undefined;
   // What each function's role allows, as synthesized; re-read on a reload.
   let access = accessCheckOf(model);
+  // Who may invoke each function, as its AWS::Lambda::Permissions say; re-read on a reload.
+  let permissions = invokePermissionsOf(model);
   const denied = (denial: AccessDenial) => log(deniedLine(denial));
   /** The denial of a request signed by one of the functions, logged; undefined when allowed or not a function's. */
   const checkAccess = (request: IncomingMessage, requests: readonly AccessRequest[]) => {
@@ -372,6 +385,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       invoke,
       limits,
       log,
+      mayInvoke: async (functionId, sourceArn) => {
+        const denial = await permissions.check(functionId, API_GATEWAY_PRINCIPAL, sourceArn);
+        if (denial !== undefined) log(invokeDeniedLine(denial));
+        return denial === undefined;
+      },
       ...(options.requests === undefined ? {} : { requests: options.requests }),
       ...(options.faults === undefined ? {} : { disconnectLost: () => faults.disconnectLost() }),
     });
@@ -424,6 +442,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         response,
       );
       if (invoked) return;
+      const answered = await handleSecretsManagerRequest(
+        {
+          secrets,
+          region: LOCAL_REGION,
+          account: LOCAL_ACCOUNT,
+          authorize: (action, secretArn) => checkAccess(request, [{ action, resource: secretArn }]),
+        },
+        request,
+        response,
+      );
+      if (answered) return;
       const { pathname } = new URL(request.url ?? '/', 'http://localhost');
       if (request.method === 'GET' && pathname === '/dev/token') {
         return handleDevToken({ secret, ...issuerAndAudience(model, env) }, request, response);
@@ -471,6 +500,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       async reload(next?: string) {
         const fresh = next ?? synthesize();
         const freshModel = readStackModel(fresh, stackId, options.apiPath);
+        const freshSecrets = stackSecrets(freshModel, secret);
         await Promise.all(
           definitionsOf(freshModel).map((definition) =>
             pools.get(definition.logicalId)?.reload(definition),
@@ -482,6 +512,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         }
         model = freshModel;
         access = accessCheckOf(freshModel);
+        permissions = invokePermissionsOf(freshModel);
+        secrets = freshSecrets;
         currentAssembly = fresh;
       },
       async reloadFunctions(bundles) {
@@ -521,6 +553,21 @@ function accessCheckOf(model: StackModel): AccessCheck {
   return new AccessCheck(model.roles, names, LOCAL_ACCOUNT);
 }
 
+/** Whether services may invoke each function of `model`, as its resource-based policy says. */
+function invokePermissionsOf(model: StackModel): InvokePermissions {
+  return new InvokePermissions((functionId) => {
+    const functionArn = model.resolution.attributes[`${functionId}.Arn`];
+    return functionArn === undefined
+      ? undefined
+      : { functionArn, policy: model.permissions.get(functionId) };
+  }, LOCAL_ACCOUNT);
+}
+
+/** The log line of an invocation a function's resource-based policy refused a service. */
+function invokeDeniedLine(denial: InvokeDenial): string {
+  return `AccessDenied: ${denial.principal} may not lambda:InvokeFunction on ${denial.functionArn} (source ${denial.sourceArn}): ${denial.reason}`;
+}
+
 /** The log line of a refused call: who, what, on what, and why. */
 function deniedLine(denial: AccessDenial): string {
   const why = denial.explicit
@@ -535,11 +582,13 @@ export function synthesisEnv(env: Env): Env {
 }
 
 /**
- * A function's environment with local values: references resolved, the
- * management API's URL pointing at the local one, the HS256 secret given
- * directly instead of by Secrets Manager ARN, and the SDK's DynamoDB endpoint
- * set through its own `AWS_ENDPOINT_URL_DYNAMODB` setting (and Lambda's through
- * `AWS_ENDPOINT_URL_LAMBDA`), so no handler code knows it runs locally.
+ * A function's environment with local values: references resolved (a
+ * `JWT_SECRET_ARN` to the secret the local Secrets Manager serves), the
+ * management API's URL pointing at the local one, and the SDK's endpoints of
+ * DynamoDB, Lambda and Secrets Manager set through their own
+ * `AWS_ENDPOINT_URL_<SERVICE>` settings, so no handler code knows it runs
+ * locally. Only a function verifying against a JWKS gets the HS256 secret
+ * directly instead (see below).
  */
 export function localEnvironment(
   model: StackModel,
@@ -551,10 +600,11 @@ export function localEnvironment(
   const values = Object.fromEntries(
     Object.entries(resolved).map(([name, value]) => [name, value.replace(awsApi, local.httpUrl)]),
   );
-  // Locally every API verifies the HS256 tokens of /dev/token: a secret in
-  // Secrets Manager cannot be read and a JWKS (your identity provider's keys)
-  // would not verify them.
-  if ('JWT_SECRET_ARN' in values || 'JWT_JWKS_URL' in values) {
+  // Locally every API verifies the HS256 tokens of /dev/token. A JWKS (your
+  // identity provider's keys) would not verify them, so a JWKS-mode function
+  // gets the HS256 secret directly; a secret's ARN is read from the local
+  // Secrets Manager, which holds that same secret, as in AWS.
+  if ('JWT_JWKS_URL' in values) {
     delete values.JWT_SECRET_ARN;
     delete values.JWT_JWKS_URL;
     values.JWT_SECRET = local.secret;
@@ -564,6 +614,7 @@ export function localEnvironment(
     AWS_REGION: LOCAL_REGION,
     AWS_ENDPOINT_URL_DYNAMODB: local.dynamo,
     AWS_ENDPOINT_URL_LAMBDA: local.httpUrl,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: local.httpUrl,
   };
 }
 

@@ -48,7 +48,7 @@ type SecretsManagerSdk = typeof import('@aws-sdk/client-secrets-manager');
 const DEFAULT_MAX_AGE_MS = 15 * 60_000;
 
 // Loaded on first use only: evaluating the SDK costs ~50-65 ms of cold start,
-// which JWKS-mode authorizers and the local stack never need to pay.
+// which JWKS-mode authorizers never need to pay.
 let sdk: Promise<SecretsManagerSdk> | undefined;
 let sharedClient: SecretsManagerClient | undefined;
 

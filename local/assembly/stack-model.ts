@@ -1,6 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type FunctionRole, readFunctionRoles } from '../iam/function-roles.js';
+import { readFunctionPermissions } from '../iam/function-permissions.js';
+import {
+  type FunctionRole,
+  type PolicyDocument,
+  readFunctionRoles,
+} from '../iam/function-roles.js';
 import { STREAM_VIEW_TYPES, type StreamViewType } from '../streams/stream-record.js';
 import {
   type AsyncInvokeModel,
@@ -53,6 +58,8 @@ export interface RouteModel {
 
 /** A REQUEST Lambda authorizer. */
 export interface AuthorizerModel {
+  /** The authorizer's id (locally, its logical id), as its execute-api ARN names it. */
+  readonly authorizerId: string;
   readonly functionId: string;
   /** E.g. `route.request.querystring.token`. */
   readonly identitySource: readonly string[];
@@ -94,6 +101,11 @@ export interface StackModel {
   readonly secrets: readonly string[];
   /** Each function's execution role with its policies, by the function's logical id. */
   readonly roles: ReadonlyMap<string, FunctionRole>;
+  /**
+   * Each function's resource-based policy (its `AWS::Lambda::Permission`s),
+   * by the function's logical id; absent for a function with none.
+   */
+  readonly permissions: ReadonlyMap<string, PolicyDocument>;
   /** Settings of the template the local stack ignores as harmless, one line each, for the log. */
   readonly notices: readonly string[];
   /** The local values of the template's references. */
@@ -165,6 +177,7 @@ export function readStackModel(outdir: string, stackId: string, scope?: string):
     ofType('AWS::ApiGatewayV2::Authorizer').map(([id, authorizer]) => [
       id,
       {
+        authorizerId: resolveString({ Ref: id }, resolution),
         functionId: functionOf(props(authorizer).AuthorizerUri),
         identitySource: (props(authorizer).IdentitySource as string[] | undefined) ?? [],
       },
@@ -237,6 +250,11 @@ export function readStackModel(outdir: string, stackId: string, scope?: string):
     eventSourceMappings,
     secrets: ofType('AWS::SecretsManager::Secret').map(([id]) => id),
     roles: readFunctionRoles({ resources, resolution, notice: (line) => notices.push(line) }),
+    permissions: readFunctionPermissions({
+      resources,
+      resolution,
+      notice: (line) => notices.push(line),
+    }),
     notices,
     resolution,
   };
@@ -244,8 +262,8 @@ export function readStackModel(outdir: string, stackId: string, scope?: string):
 
 /**
  * The local values of references: tables are named by their logical id (with
- * a stream ARN when they have a stream), the API gets a fixed id, functions
- * and secrets local ARNs.
+ * a stream ARN when they have a stream), the API gets a fixed id and its
+ * authorizers their logical id, functions and secrets local ARNs.
  */
 export function localResolution(
   resources: ReadonlyArray<readonly [string, Resource]>,
@@ -278,6 +296,9 @@ export function localResolution(
         break;
       case 'AWS::ApiGatewayV2::Api':
         refs[id] = id === apiLogicalId ? 'local' : id;
+        break;
+      case 'AWS::ApiGatewayV2::Authorizer':
+        refs[id] = id;
         break;
       case 'AWS::IAM::Role':
         refs[id] = id;

@@ -1,7 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
-import type { RouteModel, StackModel } from '../assembly/stack-model.js';
+import {
+  LOCAL_ACCOUNT,
+  LOCAL_REGION,
+  type RouteModel,
+  type StackModel,
+} from '../assembly/stack-model.js';
 import {
   authorizerEvent,
   connectEvent,
@@ -66,11 +71,34 @@ export interface GatewayOptions {
    * @default - every `$disconnect` is invoked
    */
   readonly disconnectLost?: () => boolean;
+  /**
+   * Whether API Gateway may invoke the function for `sourceArn`, the
+   * execute-api ARN it invokes on behalf of (`<api>/<stage>/<route key>` for a
+   * route, `<api>/authorizers/<id>` for the authorizer), as the function's
+   * resource-based policy decides. A refused invocation fails as API Gateway
+   * fails it, before the function runs: the handshake answers 500, a frame
+   * gets `Internal server error`.
+   * @default - every function may be invoked
+   */
+  readonly mayInvoke?: (functionId: string, sourceArn: string) => boolean | Promise<boolean>;
 }
 
 /** API Gateway's own error frames (not the application's). */
 const FORBIDDEN = 'Forbidden';
 const INTERNAL = 'Internal server error';
+/**
+ * What API Gateway's execution log says when a function's resource-based
+ * policy does not let it invoke the function; the client sees an internal error.
+ * https://repost.aws/knowledge-center/api-gateway-rest-api-lambda-integrations
+ */
+const INVALID_PERMISSIONS: Invocation = {
+  ok: false,
+  error: {
+    kind: 'permission',
+    name: 'AccessDeniedException',
+    message: 'Execution failed due to configuration error: Invalid permissions on Lambda function',
+  },
+};
 /** Close code and reason API Gateway uses when it ends a connection itself. */
 const GOING_AWAY = 1001;
 /** What ws reports when the socket ended without a close frame. */
@@ -90,6 +118,8 @@ export class WebSocketGateway {
   private readonly log: (line: string) => void;
   private readonly selectionPath: string[];
   private readonly disconnects = new Set<Promise<unknown>>();
+  /** Frames being routed: their integration invoked and not yet answered. */
+  private readonly routing = new Set<Promise<unknown>>();
   /** Set by close() when the connections it ends are not to invoke `$disconnect`. */
   private discardDisconnects = false;
   /** Connections dropped by `vanish`, whose `$disconnect` is never invoked. */
@@ -144,7 +174,8 @@ export class WebSocketGateway {
       if (!identityPresent(route.authorizer.identitySource, handshake)) {
         return refuseAs(401, 'Unauthorized', 'gateway', 'no token');
       }
-      const outcome = await this.options.invoke(
+      const outcome = await this.invokeFor(
+        `authorizers/${route.authorizer.authorizerId}`,
         route.authorizer.functionId,
         authorizerEvent(source, handshake),
       );
@@ -174,7 +205,8 @@ export class WebSocketGateway {
     };
     this.connections.set(connectionId, connection);
     if (route) {
-      const outcome = await this.options.invoke(
+      const outcome = await this.invokeFor(
+        this.routePath(route),
         route.functionId,
         connectEvent(source, handshake, authorizer),
       );
@@ -228,6 +260,18 @@ export class WebSocketGateway {
   }
 
   /**
+   * Resolves once every frame received so far has been routed and answered,
+   * and every `$disconnect` invoked so far has finished, including those the
+   * work itself set off: a barrier for a test that asserts nothing more
+   * happens, where a fixed wait would guess.
+   */
+  async idle(): Promise<void> {
+    while (this.routing.size + this.disconnects.size > 0) {
+      await Promise.allSettled([...this.routing, ...this.disconnects]);
+    }
+  }
+
+  /**
    * Closes every connection with 1001 and waits for their `$disconnect` to
    * finish. With `disconnects: false` no `$disconnect` is invoked: a bench
    * whose thousands of members would each announce a presence leave to the
@@ -260,7 +304,9 @@ export class WebSocketGateway {
       }
       connection.lastActiveAt = Date.now();
       this.armTimers(connection);
-      void this.route(connection, data.toString());
+      const routed = this.route(connection, data.toString());
+      this.routing.add(routed);
+      void routed.finally(() => this.routing.delete(routed));
     });
     socket.on('close', (code, reason) => {
       connection.state = 'closed';
@@ -312,7 +358,8 @@ export class WebSocketGateway {
       socket?.send(apiError(FORBIDDEN));
       return report({ kind: 'unrouted' });
     }
-    const outcome = await this.options.invoke(
+    const outcome = await this.invokeFor(
+      this.routePath(route),
       route.functionId,
       messageEvent(connection.source, route.routeKey, body, connection.authorizer),
     );
@@ -359,7 +406,8 @@ export class WebSocketGateway {
     const route = this.options.model.routes.get('$disconnect');
     if (route === undefined) return;
     const started = performance.now();
-    const outcome = await this.options.invoke(
+    const outcome = await this.invokeFor(
+      this.routePath(route),
       route.functionId,
       disconnectEvent(connection.source, { code, reason }, connection.authorizer),
     );
@@ -372,6 +420,24 @@ export class WebSocketGateway {
     );
     if (!outcome.ok)
       this.log(`$disconnect failed: ${outcome.error.name}: ${outcome.error.message}`);
+  }
+
+  /**
+   * Invokes a route's or the authorizer's function, once its resource-based
+   * policy lets API Gateway invoke it for `path` of the API's execute-api ARN.
+   */
+  private async invokeFor(path: string, functionId: string, event: unknown): Promise<Invocation> {
+    const mayInvoke = this.options.mayInvoke;
+    if (mayInvoke !== undefined) {
+      const sourceArn = `arn:aws:execute-api:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${this.options.model.apiId}/${path}`;
+      if (!(await mayInvoke(functionId, sourceArn))) return INVALID_PERMISSIONS;
+    }
+    return this.options.invoke(functionId, event);
+  }
+
+  /** A route's part of the execute-api ARN: `<stage>/<route key>`. */
+  private routePath(route: RouteModel): string {
+    return `${this.options.model.stageName}/${route.routeKey}`;
   }
 
   private report(

@@ -2,9 +2,26 @@
 // the handler for each `invoke` message, one at a time. The messages are typed
 // in worker-messages.ts. Plain JavaScript because the thread runs plain Node,
 // whatever loader (tsx, vitest) the parent runs under.
+import * as nodeModule from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
 
 const ACCOUNT = '000000000000';
+
+// Lambda's Node.js runtime provides the AWS SDK v3 to bundles that leave a
+// client out (the authorizer's Secrets Manager client): an `@aws-sdk/*`
+// package the bundle's own folders lack is taken from the local stack's
+// dependencies, wherever the assembly is. registerHooks came in Node 22.15;
+// before it, the package must be reachable from the assembly's folder.
+nodeModule.registerHooks?.({
+  resolve(specifier, context, nextResolve) {
+    try {
+      return nextResolve(specifier, context);
+    } catch (error) {
+      if (!specifier.startsWith('@aws-sdk/') || error?.code !== 'ERR_MODULE_NOT_FOUND') throw error;
+      return nextResolve(specifier, { ...context, parentURL: import.meta.url });
+    }
+  },
+});
 
 // Read before user code runs, as the Lambda runtime does, so the handler cannot change them.
 const {

@@ -4,7 +4,13 @@ import { decodeJwt } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { useLocalStack } from '../integration/support/local-stack-fixture.js';
 import { mintToken, nowSeconds, unsignedToken } from '../integration/support/tokens.js';
-import { sleep, type TestClient, WAIT_MS } from '../integration/support/ws-client.js';
+import {
+  type Frame,
+  sleep,
+  type TestClient,
+  WAIT_MS,
+  within,
+} from '../integration/support/ws-client.js';
 import { FrameOracle, type KnownConnection, UNASKED } from './support/frame-oracle.js';
 import { frameArbitrary } from './support/frames.js';
 import { expectOnlyWhatWasDone } from './support/table-invariants.js';
@@ -15,8 +21,6 @@ const SEED = Number(process.env.FUZZ_SEED ?? 20_240_605);
 const NUM_RUNS = Number(process.env.FUZZ_RUNS ?? 150);
 /** Bound on a reply: a hang past it fails the property. */
 const REPLY_MS = WAIT_MS;
-/** How long a request that may have no reply is watched for one. */
-const QUIET_MS = 250;
 /** At most 8 frames a second per connection: under RATE_LIMIT_PER_SECOND, so most are processed. */
 const PACE_MS = 125;
 const MAX_DATA_BYTES = 16_384;
@@ -86,6 +90,18 @@ describe('arbitrary frames at every route, on dynalite', () => {
     const tally = new Map<string, number>();
     const count = (key: string) => tally.set(key, (tally.get(key) ?? 0) + 1);
 
+    /** Resolves once every frame sent so far has been routed and answered. */
+    const quiet = () => within(local.stack.gateway.idle(), REPLY_MS, 'the gateway to be idle');
+
+    /**
+     * The answer to a frame that may have none: whatever it got once the
+     * gateway has routed and answered it and the frames sent before have arrived.
+     */
+    async function answerOrSilence(client: TestClient, answers: (frame: Frame) => boolean) {
+      await quiet();
+      return client.takeArrived(answers);
+    }
+
     /** Sends one frame and checks what answers it; one frame is in flight at a time. */
     async function exchange(attacker: Attacker, text: string): Promise<void> {
       const expected = oracle.predict(text, attacker);
@@ -93,12 +109,11 @@ describe('arbitrary frames at every route, on dynalite', () => {
       if (wait > 0) await sleep(wait);
       attacker.lastSentAt = Date.now();
       attacker.client.sendRaw(text);
-      const answer = await attacker.client
-        .next(
-          (frame) => !UNASKED.has(String(frame.type)) || expected.confirm?.(frame) === true,
-          expected.silent ? QUIET_MS : REPLY_MS,
-        )
-        .catch(() => undefined);
+      const answers = (frame: Frame) =>
+        !UNASKED.has(String(frame.type)) || expected.confirm?.(frame) === true;
+      const answer = expected.silent
+        ? await answerOrSilence(attacker.client, answers)
+        : await attacker.client.next(answers, REPLY_MS).catch(() => undefined);
       const shown = text.length > 300 ? `${text.slice(0, 300)}…` : text;
       if (answer === undefined) {
         expect(
@@ -168,12 +183,14 @@ describe('arbitrary frames at every route, on dynalite', () => {
     }
 
     // A late answer would have been taken for another frame's: none may be left over.
-    await sleep(QUIET_MS);
+    await local.settled();
+    await quiet();
+    await Promise.all(attackers.map((attacker) => attacker.client.flush()));
     for (const attacker of attackers) {
       expect(attacker.client.isOpen).toBe(true);
       for (const unasked of attacker.client.untaken()) oracle.expectUnasked(unasked);
     }
-    await observer.expectNothing();
+    await observer.expectNothingReceived();
     expect(observer.frames.map((received) => received.type)).toEqual(['joined']);
 
     const endpoint = local.stack.dynamoEndpoint;

@@ -36,13 +36,32 @@ describe('localEnvironment', () => {
     expect(environmentOf('SendHandler').CALLBACK_URL).toBe('http://127.0.0.1:4510/prod');
   });
 
-  it('replaces JWT_SECRET_ARN by the local JWT_SECRET', () => {
-    expect(fn('AuthorizerHandler').environment).toHaveProperty('JWT_SECRET_ARN');
+  it("keeps JWT_SECRET_ARN, resolved to the secret's local ARN, and gives no JWT_SECRET", () => {
+    const [secretId] = model.secrets;
 
     const environment = environmentOf('AuthorizerHandler');
 
-    expect(environment).not.toHaveProperty('JWT_SECRET_ARN');
-    expect(environment.JWT_SECRET).toBe('local-test-secret');
+    expect(environment.JWT_SECRET_ARN).toBe(
+      `arn:aws:secretsmanager:us-east-1:000000000000:secret:${secretId}`,
+    );
+    expect(environment).not.toHaveProperty('JWT_SECRET');
+  });
+
+  it("sets AWS_ENDPOINT_URL_SECRETS_MANAGER to the local stack's Secrets Manager", () => {
+    expect(environmentOf('AuthorizerHandler').AWS_ENDPOINT_URL_SECRETS_MANAGER).toBe(
+      'http://127.0.0.1:4510',
+    );
+  });
+
+  it('replaces JWT_JWKS_URL by the local JWT_SECRET, which signs the tokens of /dev/token', () => {
+    const environment = localEnvironment(
+      model,
+      { JWT_JWKS_URL: 'https://issuer.example/.well-known/jwks.json', JWT_ISSUER: 'issuer' },
+      LOCAL,
+    );
+
+    expect(environment).not.toHaveProperty('JWT_JWKS_URL');
+    expect(environment).toMatchObject({ JWT_SECRET: 'local-test-secret', JWT_ISSUER: 'issuer' });
   });
 
   it('sets AWS_ENDPOINT_URL_DYNAMODB to the local DynamoDB', () => {

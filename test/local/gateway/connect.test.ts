@@ -8,7 +8,6 @@ import {
   GatewayHarness,
   succeed,
 } from '../support/gateway-harness.js';
-import { sleep } from '../support/wait.js';
 
 let harness: GatewayHarness | undefined;
 
@@ -143,7 +142,7 @@ describe('$connect', () => {
     const api = await start({ connect: () => succeed({ statusCode: 429 }) });
 
     await api.handshake('token=abc');
-    await sleep(150);
+    await api.gateway.idle();
 
     expect(api.eventsOf('$connect')).toHaveLength(1);
     expect(api.eventsOf('$disconnect')).toEqual([]);

@@ -13,9 +13,10 @@ import {
 } from '../support/edited-assembly.js';
 
 /**
- * The local stack enforces each function's role as synthesized: with one
- * grant taken out of the template, exactly the call that grant allowed is
- * refused (and logged, naming the function, action and resource), and the
+ * The local stack enforces each function's role, and API Gateway's
+ * permission to invoke it, as synthesized: with one grant or permission
+ * taken out of the template, exactly the call it allowed is refused (and
+ * logged, naming the caller, action and resource), and the
  * request that made it answers as it does when that call fails in AWS.
  * With the template unchanged nothing is refused: every integration test
  * runs with IAM enforced, and its fixture fails on any AccessDenied line.
@@ -153,6 +154,85 @@ describe('without lambda:InvokeFunction on the fan-out workers for the send func
       ]),
     );
     expect(lines[0]).toMatch(/function:FanoutHandler[0-9A-F]+/);
+  });
+});
+
+describe('without secretsmanager:GetSecretValue for the authorizer', () => {
+  const local = stackWith((template) =>
+    removeAction(template, 'AuthorizerHandler', 'secretsmanager:GetSecretValue'),
+  );
+
+  it('refuses its read of the HS256 secret, and the connect fails with 500 as a failed authorizer does', async () => {
+    const token = await local.token({ sub: 'alice' });
+
+    expect(await local.refusal(token)).toBe(500);
+    const [line, ...more] = denials(local.logs);
+    expect(more).toEqual([]);
+    expect(line).toMatch(
+      /^AccessDenied: AuthorizerHandler \(role AuthorizerHandlerRole\w+\) may not secretsmanager:GetSecretValue on arn:aws:secretsmanager:us-east-1:000000000000:secret:JwtSecret[0-9A-F]+: /,
+    );
+  });
+});
+
+/** Removes the AWS::Lambda::Permission of function `name` whose source ARN, as JSON, holds `part`. */
+function removePermission(template: Template, name: string, part: string): void {
+  const fn = functionId(template, name);
+  const found = Object.entries(template.Resources).filter(([, resource]) => {
+    const properties = resource.Properties ?? {};
+    return (
+      resource.Type === 'AWS::Lambda::Permission' &&
+      JSON.stringify(properties.FunctionName).includes(fn) &&
+      JSON.stringify(properties.SourceArn).includes(part)
+    );
+  });
+  if (found.length !== 1) throw new Error(`${name} has ${found.length} permissions for ${part}`);
+  for (const [id] of found) delete template.Resources[id];
+}
+
+/** The line of API Gateway refused `fn` (a construct id) for `source` (a pattern after the API id). */
+const INVOKE_DENIED = (fn: string, source: string) =>
+  new RegExp(
+    `^AccessDenied: apigateway\\.amazonaws\\.com may not lambda:InvokeFunction on arn:aws:lambda:us-east-1:000000000000:function:${fn}[0-9A-F]+ \\(source arn:aws:execute-api:us-east-1:000000000000:local/${source}\\): `,
+  );
+
+describe("without API Gateway's permission to invoke the send function", () => {
+  const local = stackWith((template) => removePermission(template, 'SendHandler', '/*send"'));
+
+  it('refuses to invoke it for a send, which gets the integration failure, and other routes still run', async () => {
+    const room = fresh('lobby');
+    const alice = await local.joined('alice', room);
+
+    alice.send({ action: 'send', room, data: 'hello' });
+
+    expect(await alice.next((frame) => frame.message !== undefined)).toEqual({
+      message: 'Internal server error',
+      connectionId: local.connectionIdOf(alice),
+      requestId: expect.any(String),
+    });
+    const [line, ...more] = denials(local.logs);
+    expect(more).toEqual([]);
+    expect(line).toMatch(INVOKE_DENIED('SendHandler', 'prod/send'));
+    expect(await alice.request({ action: 'history', room })).toMatchObject({
+      type: 'history',
+      messages: [],
+    });
+  });
+});
+
+describe("without API Gateway's permission to invoke the authorizer", () => {
+  const local = stackWith((template) =>
+    removePermission(template, 'AuthorizerHandler', '/authorizers/"'),
+  );
+
+  it('refuses to invoke it, and the connect fails with 500', async () => {
+    const token = await local.token({ sub: 'alice' });
+
+    expect(await local.refusal(token)).toBe(500);
+    const [line, ...more] = denials(local.logs);
+    expect(more).toEqual([]);
+    expect(line).toMatch(
+      INVOKE_DENIED('AuthorizerHandler', 'authorizers/WebSocketApiAuthorizer[0-9A-F]+'),
+    );
   });
 });
 

@@ -66,6 +66,25 @@ export const handler = async () => ({ inits, calls: ++calls });
 `;
 
 describe('FunctionPool', () => {
+  it("provides the AWS SDK to a bundle that leaves a client out, as Lambda's runtime does, and no other package", async () => {
+    // The bundle lies in a temporary folder, where no node_modules is reachable.
+    const sdk = pool({
+      bundle: bundle(
+        'sdk',
+        `export const handler = async () => typeof (await import('@aws-sdk/client-secrets-manager')).GetSecretValueCommand;`,
+      ),
+    });
+    const other = pool({
+      bundle: bundle('other', `export const handler = async () => import('vitest');`),
+    });
+
+    expect(value(await sdk.invoke({}))).toBe('function');
+    expect(await other.invoke({})).toMatchObject({
+      ok: false,
+      error: { message: expect.stringContaining("Cannot find package 'vitest'") },
+    });
+  });
+
   it('inits the module once and reuses the warm instance', async () => {
     const counter = pool({ bundle: bundle('counter', COUNTER) });
 

@@ -55,6 +55,8 @@ export interface GatewayHarnessOptions {
   readonly disconnectLost?: () => boolean;
   /** Receives the gateway's report of each request. */
   readonly requests?: RequestReporter;
+  /** The gateway's hook deciding whether API Gateway may invoke a function for a source ARN. */
+  readonly mayInvoke?: (functionId: string, sourceArn: string) => boolean;
 }
 
 /** A call the gateway made to a fake function. */
@@ -123,6 +125,7 @@ export class GatewayHarness {
         ...(authorized
           ? {
               authorizer: {
+                authorizerId: AUTHORIZER_ID,
                 functionId: AUTHORIZER_ID,
                 identitySource: ['route.request.querystring.token'],
               },
@@ -142,6 +145,7 @@ export class GatewayHarness {
       eventSourceMappings: [],
       secrets: [],
       roles: new Map(),
+      permissions: new Map(),
       notices: [],
       resolution: { refs: {}, attributes: {} },
     };
@@ -150,6 +154,7 @@ export class GatewayHarness {
       limits: this.limits,
       ...(options.disconnectLost === undefined ? {} : { disconnectLost: options.disconnectLost }),
       ...(options.requests === undefined ? {} : { requests: options.requests }),
+      ...(options.mayInvoke === undefined ? {} : { mayInvoke: options.mayInvoke }),
       invoke: async (functionId, event) => {
         const fn = functions.get(functionId);
         if (fn === undefined) throw new Error(`no fake function ${functionId}`);
