@@ -1,26 +1,21 @@
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
-import { synthesizeApp } from '../../lib/realtime-app.js';
+import { describe, expect, inject, it } from 'vitest';
 import { Meter } from '../../local/metering/meter.js';
+import { type ConfiguredAssembly, synthesizeConfigured } from '../support/configured-assembly.js';
 import { useLocalStack } from './support/local-stack-fixture.js';
 import type { TestClient } from './support/ws-client.js';
 
-const NODE_MODULES = fileURLToPath(new URL('../../node_modules', import.meta.url));
 /** Three connections a share: a room of 10 is posted by the sender and three workers. */
 const CHUNK = 3;
 
-let assembly: string | undefined;
+let assembly: ConfiguredAssembly | undefined;
 
 function synthesizeWithSmallShares(): string {
-  const outdir = mkdtempSync(join(tmpdir(), 'realtime-large-rooms-'));
-  assembly = outdir;
-  synthesizeApp(outdir, { env: { FAN_OUT_CHUNK_SIZE: String(CHUNK) } });
-  // As the global setup does: the Lambda runtime provides the AWS SDK to bundles.
-  symlinkSync(NODE_MODULES, join(outdir, 'node_modules'), 'dir');
-  return outdir;
+  assembly = synthesizeConfigured(
+    'large-rooms',
+    { FAN_OUT_CHUNK_SIZE: String(CHUNK) },
+    inject('cdkOutdir'),
+  );
+  return assembly.outdir;
 }
 
 /**
@@ -32,9 +27,7 @@ describe('fan-out split across workers, on dynalite', () => {
   const meter = new Meter();
   const local = useLocalStack('dynalite', {
     assembly: synthesizeWithSmallShares,
-    afterStop: () => {
-      if (assembly !== undefined) rmSync(assembly, { recursive: true, force: true });
-    },
+    afterStop: () => assembly?.remove(),
     meter,
   });
 

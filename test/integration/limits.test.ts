@@ -1,9 +1,5 @@
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { synthesizeApp } from '../../lib/realtime-app.js';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { type ConfiguredAssembly, synthesizeConfigured } from '../support/configured-assembly.js';
 import { useLocalStack, user } from './support/local-stack-fixture.js';
 import { eventually, type Frame, HandshakeRefusedError, sleep } from './support/ws-client.js';
 
@@ -14,16 +10,13 @@ const fresh = (label: string) => `${label}-${++counter}`;
 /** Bound on a reply that may wait for many instances' cold starts. */
 const COLD_MS = 20_000;
 const ALLOWED_ORIGIN = 'http://allowed.example';
-const NODE_MODULES = fileURLToPath(new URL('../../node_modules', import.meta.url));
-
-let assembly: string | undefined;
+let assembly: ConfiguredAssembly | undefined;
 
 /** The app synthesized with non-default limits, as `cdk synth` would with this environment. */
 function synthesizeWithLimits(): string {
-  const outdir = mkdtempSync(join(tmpdir(), 'realtime-limits-'));
-  assembly = outdir;
-  synthesizeApp(outdir, {
-    env: {
+  assembly = synthesizeConfigured(
+    'limits',
+    {
       // One a second: a token interval far longer than the scheduling jitter of a
       // loaded machine, so exact counts hold however the burst's frames are spread.
       RATE_LIMIT_PER_SECOND: '1',
@@ -32,10 +25,9 @@ function synthesizeWithLimits(): string {
       MAX_DATA_BYTES: '1024',
       ALLOWED_ORIGINS: ALLOWED_ORIGIN,
     },
-  });
-  // As the global setup does: the Lambda runtime provides the AWS SDK to bundles.
-  symlinkSync(NODE_MODULES, join(outdir, 'node_modules'), 'dir');
-  return outdir;
+    inject('cdkOutdir'),
+  );
+  return assembly.outdir;
 }
 
 const codes = (replies: readonly Frame[]) => {
@@ -52,9 +44,7 @@ const codes = (replies: readonly Frame[]) => {
 describe('limits set at synthesis, on dynalite', () => {
   const local = useLocalStack('dynalite', {
     assembly: synthesizeWithLimits,
-    afterStop: () => {
-      if (assembly !== undefined) rmSync(assembly, { recursive: true, force: true });
-    },
+    afterStop: () => assembly?.remove(),
   });
 
   describe('RATE_LIMIT_PER_SECOND 1', () => {

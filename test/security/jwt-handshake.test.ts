@@ -1,17 +1,13 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { UnsecuredJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { userPk } from '../../lambdas/adapters/table-keys.js';
-import { synthesizeApp } from '../../lib/realtime-app.js';
 import { useLocalStack } from '../integration/support/local-stack-fixture.js';
 import { nowSeconds } from '../integration/support/tokens.js';
 import { eventually, WAIT_MS } from '../integration/support/ws-client.js';
+import { type ConfiguredAssembly, synthesizeConfigured } from '../support/configured-assembly.js';
 import { handshake } from './support/handshake.js';
 import {
   ecToken,
@@ -27,20 +23,16 @@ import { scanTable } from './support/table-scan.js';
 const ISSUER = 'https://issuer.example';
 const AUDIENCE = 'realtime';
 const ALLOWED_ORIGIN = 'https://app.example';
-const NODE_MODULES = fileURLToPath(new URL('../../node_modules', import.meta.url));
-
-let assembly: string | undefined;
+let assembly: ConfiguredAssembly | undefined;
 
 /** The app as `cdk synth` makes it with issuer, audience and origins configured. */
-function synthesizeConfigured(): string {
-  const outdir = mkdtempSync(join(tmpdir(), 'realtime-jwt-'));
-  assembly = outdir;
-  synthesizeApp(outdir, {
-    env: { ALLOWED_ORIGINS: ALLOWED_ORIGIN, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE },
-  });
-  // As the global setup does: the Lambda runtime provides the AWS SDK to bundles.
-  symlinkSync(NODE_MODULES, join(outdir, 'node_modules'), 'dir');
-  return outdir;
+function synthesizeWithClaims(): string {
+  assembly = synthesizeConfigured(
+    'jwt',
+    { ALLOWED_ORIGINS: ALLOWED_ORIGIN, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE },
+    inject('cdkOutdir'),
+  );
+  return assembly.outdir;
 }
 
 let counter = 0;
@@ -264,10 +256,8 @@ const ROWS: readonly Row[] = [
 
 describe('the handshake under a JWT attack matrix, on dynalite', () => {
   const local = useLocalStack('dynalite', {
-    assembly: synthesizeConfigured,
-    afterStop: () => {
-      if (assembly !== undefined) rmSync(assembly, { recursive: true, force: true });
-    },
+    assembly: synthesizeWithClaims,
+    afterStop: () => assembly?.remove(),
     env: { JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE },
   });
 
