@@ -1,15 +1,6 @@
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import type { PolicyDocument } from './function-roles.js';
 
-/**
- * Decides, as Lambda does, whether a service may invoke a function: by the
- * function's resource-based policy (its `AWS::Lambda::Permission`s in the
- * template), for the service's principal and the ARN it invokes on behalf of
- * (`aws:SourceArn`). Evaluated by iam-simulate's validating `runSimulation`,
- * which reads a resource policy's service principal and conditions (its
- * unsafe variant throws on a resource policy).
- */
-
 /** API Gateway's service principal, which invokes integrations and authorizers. */
 export const API_GATEWAY_PRINCIPAL = 'apigateway.amazonaws.com';
 
@@ -31,6 +22,14 @@ export interface PermissionSubject {
   readonly policy: PolicyDocument | undefined;
 }
 
+/**
+ * Decides, as Lambda does, whether a service may invoke a function: by the
+ * function's resource-based policy (its `AWS::Lambda::Permission`s in the
+ * template), for the service's principal and the ARN it invokes on behalf of
+ * (`aws:SourceArn`). Evaluated by iam-simulate's validating `runSimulation`,
+ * which reads a resource policy's service principal and conditions (its
+ * unsafe variant throws on a resource policy).
+ */
 export class InvokePermissions {
   readonly #subjects: (functionId: string) => PermissionSubject | undefined;
   readonly #account: string;
