@@ -82,6 +82,13 @@ async function errorOf(promise: Promise<unknown>): Promise<unknown> {
   throw new Error('expected a rejection');
 }
 
+/**
+ * Bound on a test that starts an engine of its own (twice, for the restart):
+ * DynamoDB Local is a JVM, whose start took 4 s alone and over 10 s beside
+ * another test file here; 20 s was once too little for two.
+ */
+const OWN_ENGINE_MS = 90_000;
+
 for (const engine of ENGINE_NAMES) {
   describe.skipIf(engine === 'dynamodb-local' && skipDynamoDbLocal)(`the ${engine} engine`, () => {
     const options = { engine } satisfies { engine: EngineName };
@@ -315,64 +322,80 @@ for (const engine of ENGINE_NAMES) {
       expect(byTime.Items).toEqual([{ pk: 'p', sk: 's', userId: 'u1', at: 7 }]);
     });
 
-    it('serves on the port it is given and frees it on stop', async () => {
-      const port = await freePort();
-      const own = await startDynamo({ ...options, port });
-      const client = documentClient(own.endpoint);
-      try {
-        expect(own.endpoint).toBe(`http://127.0.0.1:${port}`);
-        // A kept-alive connection must not hold the port open past stop().
-        await client.send(new ListTablesCommand({}));
-        expect(await canListen(port)).toBe(false);
-
-        await own.stop();
-
-        expect(await canListen(port)).toBe(true);
-      } finally {
-        client.destroy();
-        await own.stop();
-      }
-    });
-
-    it('refuses a port that is taken, naming it', async () => {
-      const port = await freePort();
-      const taken = await occupy(port);
-      try {
-        const error = await errorOf(startDynamo({ ...options, port }));
-        expect(error).toMatchObject({ name: 'DynamoStartError', code: 'listen_failed' });
-        expect(String((error as Error).message)).toContain(String(port));
-      } finally {
-        await taken.close();
-      }
-    });
-
-    it('keeps tables and items in a data directory across a restart', async () => {
-      const dir = await mkdtemp(join(tmpdir(), `dynamo-${engine}-`));
-      const TableName = 'persisted';
-      const Item = { pk: 'room#r1', sk: 'msg#001', body: 'hello', tags: new Set(['a']) };
-      try {
-        const first = await startDynamo({ ...options, dir });
-        const writer = documentClient(first.endpoint);
-        await ensureTables(first.endpoint, [realtimeTable(TableName)]);
-        await writer.send(new PutCommand({ TableName, Item }));
-        writer.destroy();
-        await first.stop();
-
-        const second = await startDynamo({ ...options, dir });
-        const reader = documentClient(second.endpoint);
+    it(
+      'serves on the port it is given and frees it on stop',
+      async () => {
+        const port = await freePort();
+        const own = await startDynamo({ ...options, port });
+        const client = documentClient(own.endpoint);
         try {
-          await ensureTables(second.endpoint, [realtimeTable(TableName)]);
-          const got = await reader.send(
-            new GetCommand({ TableName, Key: { pk: Item.pk, sk: Item.sk }, ConsistentRead: true }),
-          );
-          expect(got.Item).toEqual(Item);
+          expect(own.endpoint).toBe(`http://127.0.0.1:${port}`);
+          // A kept-alive connection must not hold the port open past stop().
+          await client.send(new ListTablesCommand({}));
+          expect(await canListen(port)).toBe(false);
+
+          await own.stop();
+
+          expect(await canListen(port)).toBe(true);
         } finally {
-          reader.destroy();
-          await second.stop();
+          client.destroy();
+          await own.stop();
         }
-      } finally {
-        await rm(dir, { recursive: true, force: true });
-      }
-    });
+      },
+      OWN_ENGINE_MS,
+    );
+
+    it(
+      'refuses a port that is taken, naming it',
+      async () => {
+        const port = await freePort();
+        const taken = await occupy(port);
+        try {
+          const error = await errorOf(startDynamo({ ...options, port }));
+          expect(error).toMatchObject({ name: 'DynamoStartError', code: 'listen_failed' });
+          expect(String((error as Error).message)).toContain(String(port));
+        } finally {
+          await taken.close();
+        }
+      },
+      OWN_ENGINE_MS,
+    );
+
+    it(
+      'keeps tables and items in a data directory across a restart',
+      async () => {
+        const dir = await mkdtemp(join(tmpdir(), `dynamo-${engine}-`));
+        const TableName = 'persisted';
+        const Item = { pk: 'room#r1', sk: 'msg#001', body: 'hello', tags: new Set(['a']) };
+        try {
+          const first = await startDynamo({ ...options, dir });
+          const writer = documentClient(first.endpoint);
+          await ensureTables(first.endpoint, [realtimeTable(TableName)]);
+          await writer.send(new PutCommand({ TableName, Item }));
+          writer.destroy();
+          await first.stop();
+
+          const second = await startDynamo({ ...options, dir });
+          const reader = documentClient(second.endpoint);
+          try {
+            await ensureTables(second.endpoint, [realtimeTable(TableName)]);
+            const got = await reader.send(
+              new GetCommand({
+                TableName,
+                Key: { pk: Item.pk, sk: Item.sk },
+                ConsistentRead: true,
+              }),
+            );
+            expect(got.Item).toEqual(Item);
+          } finally {
+            reader.destroy();
+            await second.stop();
+          }
+        } finally {
+          await rm(dir, { recursive: true, force: true });
+        }
+      },
+      OWN_ENGINE_MS,
+    );
   });
 }
