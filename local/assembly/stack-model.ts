@@ -238,6 +238,7 @@ export function readStackModel(outdir: string, stackId: string, scope?: string):
       return { ruleId, expression: ScheduleExpression, functionId };
     });
   });
+  const iamSources = { resources, resolution, notice: (line: string) => notices.push(line) };
 
   return {
     apiId: resolveString({ Ref: apiLogicalId }, resolution),
@@ -249,12 +250,8 @@ export function readStackModel(outdir: string, stackId: string, scope?: string):
     schedules,
     eventSourceMappings,
     secrets: ofType('AWS::SecretsManager::Secret').map(([id]) => id),
-    roles: readFunctionRoles({ resources, resolution, notice: (line) => notices.push(line) }),
-    permissions: readFunctionPermissions({
-      resources,
-      resolution,
-      notice: (line) => notices.push(line),
-    }),
+    roles: readFunctionRoles(iamSources),
+    permissions: readFunctionPermissions(iamSources),
     notices,
     resolution,
   };

@@ -1,6 +1,5 @@
 import { type Resolution, resolveString, UnresolvableError } from '../assembly/intrinsics.js';
-import type { Resource } from '../assembly/stack-model.js';
-import type { PolicyDocument } from './function-roles.js';
+import type { PolicyDocument, TemplateSources } from './function-roles.js';
 
 /**
  * The resource-based policy of each function in a synthesized template, as
@@ -14,19 +13,12 @@ import type { PolicyDocument } from './function-roles.js';
  * https://docs.aws.amazon.com/lambda/latest/dg/access-control-resource-based.html
  */
 
-/** What reading the permissions needs of the template. */
-export interface PermissionSources {
-  readonly resources: ReadonlyArray<readonly [string, Resource]>;
-  readonly resolution: Resolution;
-  readonly notice: (line: string) => void;
-}
-
 /**
  * The resource-based policy of each function of the template that has a
  * permission, by the function's logical id; a function absent from the map
  * has none, so no service may invoke it.
  */
-export function readFunctionPermissions(sources: PermissionSources): Map<string, PolicyDocument> {
+export function readFunctionPermissions(sources: TemplateSources): Map<string, PolicyDocument> {
   const { resources, resolution, notice } = sources;
   const functionIds = new Set(
     resources.filter(([, resource]) => resource.Type === 'AWS::Lambda::Function').map(([id]) => id),

@@ -31,8 +31,8 @@ export interface FunctionRole {
   readonly policies: readonly NamedPolicy[];
 }
 
-/** What reading the roles needs of the template. */
-export interface RoleSources {
+/** What reading the roles, or the functions' permissions, needs of the template. */
+export interface TemplateSources {
   readonly resources: ReadonlyArray<readonly [string, Resource]>;
   readonly resolution: Resolution;
   readonly notice: (line: string) => void;
@@ -43,7 +43,7 @@ export interface RoleSources {
  * A function whose role is not a role of the template is absent (and
  * noticed): its calls cannot be checked locally.
  */
-export function readFunctionRoles(sources: RoleSources): Map<string, FunctionRole> {
+export function readFunctionRoles(sources: TemplateSources): Map<string, FunctionRole> {
   const { resources, resolution, notice } = sources;
   const byId = new Map(resources);
   const roles = new Map<string, FunctionRole>();

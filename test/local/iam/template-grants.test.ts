@@ -41,6 +41,13 @@ function denials(logs: readonly string[]): string[] {
   return logs.filter((line) => line.startsWith('AccessDenied: '));
 }
 
+/** The one AccessDenied line of `logs`; fails when there is none or more than one. */
+function onlyDenial(logs: readonly string[]): string {
+  const lines = denials(logs);
+  expect(lines).toHaveLength(1);
+  return lines[0] ?? '';
+}
+
 let rooms = 0;
 const fresh = (name: string) => `${name}-${++rooms}`;
 
@@ -55,8 +62,7 @@ describe('without dynamodb:PutItem for the send function', () => {
       type: 'error',
       code: 'internal',
     });
-    const [line, ...more] = denials(local.logs);
-    expect(more).toEqual([]);
+    const line = onlyDenial(local.logs);
     expect(line).toMatch(
       /^AccessDenied: SendHandler \(role SendHandlerRole\w+\) may not dynamodb:PutItem on /,
     );
@@ -80,8 +86,7 @@ describe('without the index for the sweeper', () => {
     const [sweep] = await local.stack.runSchedules();
 
     expect(sweep).toMatchObject({ ok: false, error: { name: 'AccessDeniedException' } });
-    const [line, ...more] = denials(local.logs);
-    expect(more).toEqual([]);
+    const line = onlyDenial(local.logs);
     expect(line).toMatch(
       /^AccessDenied: SweepHandler \(role SweepHandlerRole\w+\) may not dynamodb:Query on /,
     );
@@ -104,8 +109,7 @@ describe('without execute-api:ManageConnections for the direct function', () => 
     });
     await local.settled();
     await bob.expectNothingReceived();
-    const [line, ...more] = denials(local.logs);
-    expect(more).toEqual([]);
+    const line = onlyDenial(local.logs);
     expect(line).toMatch(
       /^AccessDenied: DirectHandler \(role DirectHandlerRole\w+\) may not execute-api:ManageConnections on arn:aws:execute-api:us-east-1:000000000000:local\/prod\/POST\/@connections\/\S+/,
     );
@@ -166,8 +170,7 @@ describe('without secretsmanager:GetSecretValue for the authorizer', () => {
     const token = await local.token({ sub: 'alice' });
 
     expect(await local.refusal(token)).toBe(500);
-    const [line, ...more] = denials(local.logs);
-    expect(more).toEqual([]);
+    const line = onlyDenial(local.logs);
     expect(line).toMatch(
       /^AccessDenied: AuthorizerHandler \(role AuthorizerHandlerRole\w+\) may not secretsmanager:GetSecretValue on arn:aws:secretsmanager:us-east-1:000000000000:secret:JwtSecret[0-9A-F]+: /,
     );
@@ -209,8 +212,7 @@ describe("without API Gateway's permission to invoke the send function", () => {
       connectionId: local.connectionIdOf(alice),
       requestId: expect.any(String),
     });
-    const [line, ...more] = denials(local.logs);
-    expect(more).toEqual([]);
+    const line = onlyDenial(local.logs);
     expect(line).toMatch(INVOKE_DENIED('SendHandler', 'prod/send'));
     expect(await alice.request({ action: 'history', room })).toMatchObject({
       type: 'history',
@@ -228,8 +230,7 @@ describe("without API Gateway's permission to invoke the authorizer", () => {
     const token = await local.token({ sub: 'alice' });
 
     expect(await local.refusal(token)).toBe(500);
-    const [line, ...more] = denials(local.logs);
-    expect(more).toEqual([]);
+    const line = onlyDenial(local.logs);
     expect(line).toMatch(
       INVOKE_DENIED('AuthorizerHandler', 'authorizers/WebSocketApiAuthorizer[0-9A-F]+'),
     );

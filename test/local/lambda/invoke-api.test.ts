@@ -1,5 +1,3 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_ASYNC_INVOKE } from '../../../local/assembly/event-sources.js';
@@ -10,6 +8,7 @@ import {
   handleInvokeRequest,
   INVOKE_LIMITS,
 } from '../../../local/lambda/invoke-api.js';
+import { type LoopbackServer, serveOnLoopback } from '../support/http.js';
 
 // The Invoke API is exercised with the real SDK client, so what the functions
 // and the publish helper send and parse is what is tested.
@@ -18,7 +17,7 @@ const FUNCTIONS = new Map([
   ['FailHandlerCD34', { name: 'FailHandler' }],
 ]);
 
-let server: Server;
+let server: LoopbackServer;
 let client: LambdaClient;
 let invoked: { functionId: string; event: unknown }[];
 let logged: string[];
@@ -42,8 +41,8 @@ beforeAll(async () => {
     log,
     retryDelaysMs: [5, 10],
   });
-  server = createServer((request, response) => {
-    void handleInvokeRequest(
+  server = await serveOnLoopback((request, response) =>
+    handleInvokeRequest(
       {
         functionIdOf: functionIdResolver(FUNCTIONS),
         invoke,
@@ -52,13 +51,10 @@ beforeAll(async () => {
       },
       request,
       response,
-    ).then((handled) => {
-      if (!handled) response.writeHead(404).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    ),
+  );
   client = new LambdaClient({
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    endpoint: server.url,
     region: 'us-east-1',
     credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
     maxAttempts: 1,
@@ -67,7 +63,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   client.destroy();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await server.close();
 });
 
 beforeEach(() => {

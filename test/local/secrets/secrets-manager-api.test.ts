@@ -1,5 +1,3 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
   DescribeSecretCommand,
   GetSecretValueCommand,
@@ -10,7 +8,7 @@ import {
   handleSecretsManagerRequest,
   type LocalSecret,
 } from '../../../local/secrets/secrets-manager-api.js';
-import { httpRequest } from '../support/http.js';
+import { httpRequest, type LoopbackServer, serveOnLoopback } from '../support/http.js';
 
 // Exercised with the real SDK client, so what the authorizer sends and parses
 // (GetSecretValue through SecretsManagerSecretSource) is what is tested.
@@ -21,7 +19,7 @@ const SECRET: LocalSecret = {
 };
 const DENIED = 'User: arn:aws:sts::000000000000:assumed-role/R/F is not authorized';
 
-let server: Server;
+let server: LoopbackServer;
 let endpoint: string;
 let client: SecretsManagerClient;
 let asked: { action: string; secretArn: string }[];
@@ -29,8 +27,8 @@ let asked: { action: string; secretArn: string }[];
 let refused: string[];
 
 beforeAll(async () => {
-  server = createServer((request, response) => {
-    void handleSecretsManagerRequest(
+  server = await serveOnLoopback((request, response) =>
+    handleSecretsManagerRequest(
       {
         secrets: [SECRET],
         region: 'us-east-1',
@@ -42,12 +40,9 @@ beforeAll(async () => {
       },
       request,
       response,
-    ).then((handled) => {
-      if (!handled) response.writeHead(404).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    ),
+  );
+  endpoint = server.url;
   client = new SecretsManagerClient({
     endpoint,
     region: 'us-east-1',
@@ -58,7 +53,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   client.destroy();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await server.close();
 });
 
 beforeEach(() => {

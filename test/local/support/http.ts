@@ -1,4 +1,11 @@
-import { type IncomingHttpHeaders, request } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  request,
+  type ServerResponse,
+} from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { within } from './wait.js';
 
 /** An HTTP answer, body as text. */
@@ -33,4 +40,30 @@ export function httpRequest(
     outgoing.end(body);
   });
   return within(answer, ms, `${method} ${url}`);
+}
+
+/** A server on 127.0.0.1, on a free port. */
+export interface LoopbackServer {
+  /** `http://127.0.0.1:<port>` */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves `handle` (one of the local stack's request handlers, which resolves
+ * whether the request was its own) on 127.0.0.1, answering 404 to the rest.
+ */
+export async function serveOnLoopback(
+  handle: (request: IncomingMessage, response: ServerResponse) => Promise<boolean>,
+): Promise<LoopbackServer> {
+  const server = createServer((incoming, response) => {
+    void handle(incoming, response).then((handled) => {
+      if (!handled) response.writeHead(404).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
