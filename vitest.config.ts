@@ -23,6 +23,22 @@ const PURE = [
   'test/local/assembly/**/*.test.ts',
 ];
 
+/**
+ * Files whose stacks are plain (the global setup's assembly, no settings of
+ * their own) and that name their data afresh and never read the whole table:
+ * the files one worker runs share one warm stack per engine
+ * (test/support/plain-local-stack.ts).
+ */
+const SHARING_STACKS = [
+  'test/integration/protocol.test.ts',
+  'test/integration/connections.test.ts',
+  'test/integration/publish.test.ts',
+  'test/client/package.test.ts',
+  'test/client-integration/sdk-recovery.test.ts',
+  'test/browser/chat.test.ts',
+  'test/browser/publish-cli.test.ts',
+];
+
 export default defineConfig({
   test: {
     globalSetup: ['test/support/global-setup.ts'],
@@ -36,7 +52,7 @@ export default defineConfig({
         test: {
           name: 'shared',
           include: ['test/**/*.test.ts'],
-          exclude: [...ALONE, ...PURE],
+          exclude: [...ALONE, ...PURE, ...SHARING_STACKS],
           // Two files at once: most wait on sockets, engines and child processes.
           maxWorkers: 2,
           sequence: { groupOrder: 0 },
@@ -49,6 +65,18 @@ export default defineConfig({
           include: PURE,
           isolate: false,
           // Beside the files above, in the same two workers (vitest requires one count per group).
+          maxWorkers: 2,
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'stacks',
+          include: SHARING_STACKS,
+          // Modules, and so the plain stacks, live as long as the worker.
+          isolate: false,
+          provide: { shareLocalStacks: true },
           maxWorkers: 2,
           sequence: { groupOrder: 0 },
         },

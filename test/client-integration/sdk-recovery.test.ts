@@ -1,11 +1,12 @@
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   type MessageFrame,
   RealtimeClient,
   type RealtimeError,
   type StateChange,
 } from '../../client/index.js';
-import { type LocalStack, startLocalStack } from '../../local/local-stack.js';
+import type { LocalStack } from '../../local/local-stack.js';
+import { plainLocalStack } from '../support/plain-local-stack.js';
 
 const MESSAGES = 20;
 /** Below the default rate limit of 10 requests a second per connection. */
@@ -21,8 +22,12 @@ let counter = 0;
 /** A name no other test uses. */
 const fresh = (label: string) => `${label}-${Date.now().toString(36)}-${++counter}`;
 
+let release = async () => {};
+
 beforeAll(async () => {
-  stack = await startLocalStack({ assembly: inject('cdkOutdir'), env: {}, log: () => {} });
+  const plain = await plainLocalStack('dynalite', () => {});
+  stack = plain.stack;
+  release = plain.release;
 });
 
 afterEach(() => {
@@ -31,7 +36,7 @@ afterEach(() => {
 });
 
 afterAll(async () => {
-  await stack?.stop();
+  await release();
 });
 
 /** A closed gate holds the token provider, and so any reconnect, until it opens. */
@@ -127,8 +132,11 @@ async function sendWhileCutOff(label: string, cut: (connectionId: string) => Pro
     await new Promise((resolve) => setTimeout(resolve, SEND_INTERVAL_MS));
   }
   await until(() => receiver.received.length >= MESSAGES, 'all messages at the receiver');
-  // Anything delivered twice would arrive within this pause.
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  // A message delivered twice would be posted before the stack is idle, so
+  // reach the receiver before the pong of a ping sent after that.
+  await running().gateway.idle();
+  await running().streamsIdle();
+  await receiver.client.ping();
   return { room, receiver, sender, firstConnection, tokensBefore };
 }
 

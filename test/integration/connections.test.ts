@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { WebSocketServer } from 'ws';
 import type { WebSocketGateway } from '../../local/gateway/websocket-gateway.js';
 import {
-  ENGINES,
+  describeOnEachEngine,
   membersOf,
   registerSkippedEngineNotice,
   useLocalStack,
@@ -63,7 +63,7 @@ function holdNextUpgrade(gateway: WebSocketGateway): {
   return { accepted, release };
 }
 
-describe.each(ENGINES)('connections over real sockets on %s', (engine) => {
+describeOnEachEngine('connections over real sockets', (engine) => {
   const local = useLocalStack(engine);
 
   /** Whether a direct to `userId` reaches any connection, asked by a fresh client. */

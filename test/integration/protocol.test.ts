@@ -1,7 +1,7 @@
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  ENGINES,
+  describeOnEachEngine,
   membersOf,
   registerSkippedEngineNotice,
   useLocalStack,
@@ -26,7 +26,7 @@ function expectError(reply: Frame, code: string): void {
   });
 }
 
-describe.each(ENGINES)('the wire protocol over real sockets on %s', (engine) => {
+describeOnEachEngine('the wire protocol over real sockets', (engine) => {
   const local = useLocalStack(engine);
 
   // A token accepted at connect thanks to the 30 s clock tolerance, expired for

@@ -1,10 +1,10 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { LOCAL_REGION } from '../../local/assembly/stack-model.js';
 import { SYSTEM_USER } from '../../protocol/publish.js';
 import { createPublisher, PublishError, type Publisher } from '../../publish/index.js';
 import {
-  ENGINES,
+  describeOnEachEngine,
   registerSkippedEngineNotice,
   useLocalStack,
   user,
@@ -18,7 +18,7 @@ const fresh = (label: string) => `${label}-${++counter}`;
 const isMessage = (frame: Frame) => frame.type === 'message';
 const OPS = { userId: 'ops', name: 'Operations' };
 
-describe.each(ENGINES)('publishing from other services on %s', (engine) => {
+describeOnEachEngine('publishing from other services', (engine) => {
   const local = useLocalStack(engine);
   let client: LambdaClient;
   let publisher: Publisher;

@@ -1,5 +1,5 @@
 import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import {
   CONNECTION_TTL_S,
   connectionSk,
@@ -12,14 +12,14 @@ import {
 } from '../../lambdas/adapters/table-keys.js';
 import { localDynamoClient } from '../../local/dynamo/client.js';
 import { scanTable } from '../security/support/table-scan.js';
-import { ENGINES, useLocalStack, user } from './support/local-stack-fixture.js';
+import { describeOnEachEngine, useLocalStack, user } from './support/local-stack-fixture.js';
 
 /**
  * The scheduled sweeper through the local stack: the EventBridge rule's
  * function, run by `runSchedules` as its schedule would run it, against the
  * gateway's management API and the real table.
  */
-describe.each(ENGINES)('the sweeper, on %s', (engine) => {
+describeOnEachEngine('the sweeper', (engine) => {
   const local = useLocalStack(engine);
 
   /** Writes what `$connect` and `join` leave behind for a connection, as if its `$disconnect` never came. */

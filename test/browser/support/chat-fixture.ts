@@ -2,6 +2,7 @@ import type { Browser, WebSocketRoute } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, inject } from 'vitest';
 import type { FaultOptions } from '../../../local/faults/fault-injector.js';
 import { type LocalStack, startLocalStack } from '../../../local/local-stack.js';
+import { plainLocalStack } from '../../support/plain-local-stack.js';
 import { ChatPage, DESKTOP, launchChromium, type Viewport } from './chat-page.js';
 
 /** How a page is opened besides its name, room and size. */
@@ -24,6 +25,8 @@ export interface ChatFixture {
  * Starts a local stack from the global setup's assembly and Chromium before
  * the calling `describe`'s tests, closes each test's pages after it, and
  * stops both after the last, reporting what the stack logged as failed.
+ * Without faults the stack is the worker's plain one on dynalite (see
+ * {@link plainLocalStack}).
  */
 export function useChatBrowser(options: { readonly faults?: FaultOptions } = {}): ChatFixture {
   let stack: LocalStack | undefined;
@@ -31,13 +34,24 @@ export function useChatBrowser(options: { readonly faults?: FaultOptions } = {})
   const logs: string[] = [];
   const pages: ChatPage[] = [];
 
+  const log = (line: string) => logs.push(line);
+  let release = async () => {};
+
   beforeAll(async () => {
-    stack = await startLocalStack({
-      assembly: inject('cdkOutdir'),
-      env: {},
-      log: (line) => logs.push(line),
-      ...(options.faults === undefined ? {} : { faults: options.faults }),
-    });
+    if (options.faults === undefined) {
+      const plain = await plainLocalStack('dynalite', log);
+      stack = plain.stack;
+      release = plain.release;
+    } else {
+      const own = await startLocalStack({
+        assembly: inject('cdkOutdir'),
+        env: {},
+        log,
+        faults: options.faults,
+      });
+      stack = own;
+      release = () => own.stop();
+    }
     browser = await launchChromium();
   });
 
@@ -48,7 +62,7 @@ export function useChatBrowser(options: { readonly faults?: FaultOptions } = {})
 
   afterAll(async () => {
     await browser?.close();
-    await stack?.stop();
+    await release();
     const failures = logs.filter((line) => /"level":"ERROR"|failed:/.test(line));
     if (failures.length > 0) console.warn(`local stack logged errors:\n${failures.join('\n')}`);
   });

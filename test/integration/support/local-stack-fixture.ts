@@ -1,10 +1,11 @@
-import { afterAll, afterEach, beforeAll, expect, inject } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject } from 'vitest';
 import WebSocket from 'ws';
 import { type EngineName, javaVersion, MIN_JAVA_VERSION } from '../../../local/dynamo/engine.js';
 import type { FaultOptions } from '../../../local/faults/fault-injector.js';
 import type { GatewayLimits } from '../../../local/gateway/websocket-gateway.js';
 import { type LocalStack, startLocalStack } from '../../../local/local-stack.js';
 import type { Meter } from '../../../local/metering/meter.js';
+import { plainLocalStack } from '../../support/plain-local-stack.js';
 import {
   eventually,
   type Frame,
@@ -73,22 +74,35 @@ export interface StackFixtureOptions {
 /**
  * Starts a local stack on `engine` before the tests of the calling `describe`
  * and stops it after them; every client a test opened is closed after that test.
+ * Without options the stack is the worker's plain one where the project shares
+ * stacks (see {@link plainLocalStack}): released after the tests, not stopped.
  */
 export function useLocalStack(engine: EngineName, options: StackFixtureOptions = {}): StackFixture {
   let running: LocalStack | undefined;
   const logs: string[] = [];
   const clients = new Set<TestClient>();
 
+  const log = (line: string) => logs.push(line);
+  let release = async () => {};
+
   beforeAll(async () => {
-    running = await startLocalStack({
+    if (Object.keys(options).length === 0) {
+      const plain = await plainLocalStack(engine, log);
+      running = plain.stack;
+      release = plain.release;
+      return;
+    }
+    const own = await startLocalStack({
       assembly: (await options.assembly?.()) ?? inject('cdkOutdir'),
       engine,
       env: options.env ?? {},
       ...(options.limits === undefined ? {} : { limits: options.limits }),
       ...(options.faults === undefined ? {} : { faults: options.faults }),
       ...(options.meter === undefined ? {} : { meter: options.meter }),
-      log: (line) => logs.push(line),
+      log,
     });
+    running = own;
+    release = () => own.stop();
   });
 
   afterEach(async () => {
@@ -98,7 +112,7 @@ export function useLocalStack(engine: EngineName, options: StackFixtureOptions =
   });
 
   afterAll(async () => {
-    await running?.stop();
+    await release();
     options.afterStop?.();
     // Every function's role, as synthesized, allows every call the tests make.
     if (options.assembly === undefined) {
@@ -223,6 +237,18 @@ const javaMissing = java === undefined || java < MIN_JAVA_VERSION;
  */
 export const ENGINES: readonly EngineName[] =
   javaMissing && !process.env.CI ? ['dynalite'] : ['dynalite', 'dynamodb-local'];
+
+/**
+ * Describes `suite` on each of {@link ENGINES}, as `on <engine> > <title>`:
+ * the engines side by side, each one's tests in turn. Most of an engine's
+ * time is spent waiting (a second's presence window, a reconnect), so two
+ * stacks in one file take about the time of one.
+ */
+export function describeOnEachEngine(title: string, suite: (engine: EngineName) => void): void {
+  describe.concurrent.each(ENGINES)('on %s', (engine) => {
+    describe(title, { concurrent: false }, () => suite(engine));
+  });
+}
 
 /**
  * Registers, when DynamoDB Local is left out, one test that says so loudly,
