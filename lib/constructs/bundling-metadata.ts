@@ -8,7 +8,7 @@
 /** The metadata type under which a function records it. */
 export const BUNDLING_METADATA = 'realtime-api:bundling';
 
-/** What esbuild needs to rebuild a function's bundle as NodejsFunction built it. */
+/** What esbuild needs to rebuild a function's bundle as the synthesis built it (esbuild-code.ts). */
 export interface BundlingRecord {
   /** Absolute path of the entry module. */
   readonly entry: string;

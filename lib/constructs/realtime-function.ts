@@ -1,12 +1,13 @@
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { METRICS_NAMESPACE } from '../../lambdas/shared/metric-names.js';
 import { BUNDLING_METADATA, type BundlingRecord } from './bundling-metadata.js';
 import { bundlingRoot } from './bundling-root.js';
+import { esbuildCode } from './esbuild-code.js';
 
 // In ESM output esbuild turns the `require('node:https')` of any CommonJS
 // module it bundles (the AWS SDK's CommonJS builds, wherever their ESM build
@@ -104,12 +105,18 @@ export class RealtimeFunction extends NodejsFunction {
         }),
       },
     });
-    const root = bundlingRoot();
-    super(scope, id, {
+    const bundling: BundlingRecord = {
       entry: props.entry,
-      handler: 'handler',
-      projectRoot: root.projectRoot,
-      depsLockFilePath: root.lockFile,
+      projectRoot: bundlingRoot().projectRoot,
+      externals: [...(props.runtimeModules ?? [])],
+      banner: ESM_REQUIRE_BANNER,
+      target: BUNDLE_TARGET,
+    };
+    super(scope, id, {
+      // Bundled by esbuild's JavaScript API rather than NodejsFunction's
+      // `npx esbuild` (see esbuildCode): the same bundle, without npx's start.
+      code: esbuildCode(bundling),
+      handler: 'index.handler',
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 256,
@@ -125,25 +132,7 @@ export class RealtimeFunction extends NodejsFunction {
         POWERTOOLS_SERVICE_NAME: props.serviceName ?? Stack.of(scope).stackName,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       },
-      bundling: {
-        format: OutputFormat.ESM,
-        minify: true,
-        sourceMap: true,
-        target: BUNDLE_TARGET,
-        mainFields: ['module', 'main'],
-        externalModules: [...(props.runtimeModules ?? [])],
-        banner: ESM_REQUIRE_BANNER,
-        // esbuild's size report of every bundle drowns synth output; warnings still show.
-        logLevel: LogLevel.WARNING,
-      },
     });
-    const bundling: BundlingRecord = {
-      entry: props.entry,
-      projectRoot: root.projectRoot,
-      externals: [...(props.runtimeModules ?? [])],
-      banner: ESM_REQUIRE_BANNER,
-      target: BUNDLE_TARGET,
-    };
     this.node.addMetadata(BUNDLING_METADATA, bundling);
   }
 }

@@ -19,7 +19,7 @@ export type RebuildOutcome =
 
 /**
  * Rebuilds functions' bundles with esbuild when their sources change, as
- * NodejsFunction built them (its options are recorded in the manifest), with
+ * the synthesis built them (its options are recorded in the manifest), with
  * one incremental esbuild context per function, so a rebuild reparses only
  * what changed. Each rebuild is written to a directory of its own: an
  * instance still running the previous bundle keeps its files.

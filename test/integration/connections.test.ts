@@ -3,6 +3,7 @@ import type { WebSocketServer } from 'ws';
 import type { WebSocketGateway } from '../../local/gateway/websocket-gateway.js';
 import {
   describeOnEachEngine,
+  fresh,
   membersOf,
   registerSkippedEngineNotice,
   useLocalStack,
@@ -10,10 +11,6 @@ import {
 } from './support/local-stack-fixture.js';
 import { mintToken, nowSeconds, unsignedToken } from './support/tokens.js';
 import { eventually, type TestClient, WAIT_MS, within } from './support/ws-client.js';
-
-let counter = 0;
-/** A name no other test uses: rooms and users are never shared between tests. */
-const fresh = (label: string) => `${label}-${++counter}`;
 
 /**
  * Makes a connection vanish the way API Gateway can leave one behind: the

@@ -2,6 +2,7 @@ import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   describeOnEachEngine,
+  fresh,
   membersOf,
   registerSkippedEngineNotice,
   useLocalStack,
@@ -9,10 +10,6 @@ import {
 } from './support/local-stack-fixture.js';
 import { mintToken, nowSeconds, unsignedToken } from './support/tokens.js';
 import { eventually, type Frame, TestClient } from './support/ws-client.js';
-
-let counter = 0;
-/** A name no other test uses: rooms and users are never shared between tests. */
-const fresh = (label: string) => `${label}-${++counter}`;
 
 const isError = (code: string) => (frame: Frame) => frame.type === 'error' && frame.code === code;
 

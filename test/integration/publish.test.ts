@@ -5,15 +5,12 @@ import { SYSTEM_USER } from '../../protocol/publish.js';
 import { createPublisher, PublishError, type Publisher } from '../../publish/index.js';
 import {
   describeOnEachEngine,
+  fresh,
   registerSkippedEngineNotice,
   useLocalStack,
   user,
 } from './support/local-stack-fixture.js';
 import type { Frame, TestClient } from './support/ws-client.js';
-
-let counter = 0;
-/** A name no other test uses: rooms and users are never shared between tests. */
-const fresh = (label: string) => `${label}-${++counter}`;
 
 const isMessage = (frame: Frame) => frame.type === 'message';
 const OPS = { userId: 'ops', name: 'Operations' };

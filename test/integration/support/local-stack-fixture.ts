@@ -218,6 +218,15 @@ async function settle(stack: LocalStack, clients: ReadonlySet<TestClient>): Prom
   }
 }
 
+let named = 0;
+
+/**
+ * A name no other test uses, for a user or a room: `label-<n>`. The count is
+ * this module's, so it goes on across the files that share it, and their
+ * stack (see {@link plainLocalStack}): one file's `bob-3` is never another's.
+ */
+export const fresh = (label: string): string => `${label}-${++named}`;
+
 /** A user as frames show it. */
 export const user = (userId: string, name = userId): Frame => ({ userId, name });
 
