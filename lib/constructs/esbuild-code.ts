@@ -36,7 +36,7 @@ export function esbuildCode(bundle: BundlingRecord): lambda.Code {
       image: DockerImage.fromRegistry('dummy'),
       // Part of CDK's key for reusing a staged asset within a synthesis: the
       // build as esbuild's CLI would take it, so two functions never share a bundle.
-      command: ['esbuild', ...cliArguments(options)],
+      command: ['esbuild', ...cliArguments(bundle)],
       local,
     },
   });
@@ -61,17 +61,18 @@ function esbuildOptions(bundle: BundlingRecord): BuildOptions {
   };
 }
 
-function cliArguments(options: BuildOptions): string[] {
+/** The build of {@link esbuildOptions} as esbuild's CLI takes it. */
+function cliArguments(bundle: BundlingRecord): string[] {
   return [
     '--bundle',
-    ...(options.entryPoints as string[]),
-    `--target=${String(options.target)}`,
-    `--platform=${String(options.platform)}`,
-    `--format=${String(options.format)}`,
+    bundle.entry,
+    `--target=${bundle.target}`,
+    '--platform=node',
+    '--format=esm',
     '--minify',
     '--sourcemap',
-    ...(options.external ?? []).map((name) => `--external:${name}`),
-    `--banner:js=${options.banner?.js ?? ''}`,
-    `--main-fields=${(options.mainFields ?? []).join(',')}`,
+    ...bundle.externals.map((name) => `--external:${name}`),
+    `--banner:js=${bundle.banner}`,
+    '--main-fields=module,main',
   ];
 }

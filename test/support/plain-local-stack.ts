@@ -1,6 +1,10 @@
 import { inject } from 'vitest';
 import type { EngineName } from '../../local/dynamo/engine.js';
-import { type LocalStack, startLocalStack } from '../../local/local-stack.js';
+import {
+  type LocalStack,
+  type LocalStackOptions,
+  startLocalStack,
+} from '../../local/local-stack.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -45,8 +49,7 @@ export async function plainLocalStack(
   log: (line: string) => void,
 ): Promise<PlainStack> {
   if (!inject('shareLocalStacks')) {
-    const stack = await startLocalStack({ assembly: inject('cdkOutdir'), engine, env: {}, log });
-    return { stack, release: () => stack.stop() };
+    return ownLocalStack({ assembly: inject('cdkOutdir'), engine, env: {}, log });
   }
   let entry = shared.get(engine);
   if (entry === undefined) {
@@ -72,6 +75,12 @@ export async function plainLocalStack(
       if (sink.to === log) sink.to = discard;
     },
   };
+}
+
+/** A stack of the file's own, with settings of its own: `release` stops it. */
+export async function ownLocalStack(options: LocalStackOptions): Promise<PlainStack> {
+  const stack = await startLocalStack(options);
+  return { stack, release: () => stack.stop() };
 }
 
 let exiting = false;

@@ -1,8 +1,8 @@
 import type { Browser, WebSocketRoute } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, inject } from 'vitest';
 import type { FaultOptions } from '../../../local/faults/fault-injector.js';
-import { type LocalStack, startLocalStack } from '../../../local/local-stack.js';
-import { plainLocalStack } from '../../support/plain-local-stack.js';
+import type { LocalStack } from '../../../local/local-stack.js';
+import { ownLocalStack, plainLocalStack } from '../../support/plain-local-stack.js';
 import { ChatPage, DESKTOP, launchChromium, type Viewport } from './chat-page.js';
 
 /** How a page is opened besides its name, room and size. */
@@ -38,20 +38,17 @@ export function useChatBrowser(options: { readonly faults?: FaultOptions } = {})
   let release = async () => {};
 
   beforeAll(async () => {
-    if (options.faults === undefined) {
-      const plain = await plainLocalStack('dynalite', log);
-      stack = plain.stack;
-      release = plain.release;
-    } else {
-      const own = await startLocalStack({
-        assembly: inject('cdkOutdir'),
-        env: {},
-        log,
-        faults: options.faults,
-      });
-      stack = own;
-      release = () => own.stop();
-    }
+    const used =
+      options.faults === undefined
+        ? await plainLocalStack('dynalite', log)
+        : await ownLocalStack({
+            assembly: inject('cdkOutdir'),
+            env: {},
+            log,
+            faults: options.faults,
+          });
+    stack = used.stack;
+    release = used.release;
     browser = await launchChromium();
   });
 

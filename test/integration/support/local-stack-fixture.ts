@@ -3,9 +3,9 @@ import WebSocket from 'ws';
 import { type EngineName, javaVersion, MIN_JAVA_VERSION } from '../../../local/dynamo/engine.js';
 import type { FaultOptions } from '../../../local/faults/fault-injector.js';
 import type { GatewayLimits } from '../../../local/gateway/websocket-gateway.js';
-import { type LocalStack, startLocalStack } from '../../../local/local-stack.js';
+import type { LocalStack } from '../../../local/local-stack.js';
 import type { Meter } from '../../../local/metering/meter.js';
-import { plainLocalStack } from '../../support/plain-local-stack.js';
+import { ownLocalStack, plainLocalStack } from '../../support/plain-local-stack.js';
 import {
   eventually,
   type Frame,
@@ -86,23 +86,21 @@ export function useLocalStack(engine: EngineName, options: StackFixtureOptions =
   let release = async () => {};
 
   beforeAll(async () => {
-    if (Object.keys(options).length === 0) {
-      const plain = await plainLocalStack(engine, log);
-      running = plain.stack;
-      release = plain.release;
-      return;
-    }
-    const own = await startLocalStack({
-      assembly: (await options.assembly?.()) ?? inject('cdkOutdir'),
-      engine,
-      env: options.env ?? {},
-      ...(options.limits === undefined ? {} : { limits: options.limits }),
-      ...(options.faults === undefined ? {} : { faults: options.faults }),
-      ...(options.meter === undefined ? {} : { meter: options.meter }),
-      log,
-    });
-    running = own;
-    release = () => own.stop();
+    // No options at all: the plain stack, shared where the project shares stacks.
+    const used =
+      Object.keys(options).length === 0
+        ? await plainLocalStack(engine, log)
+        : await ownLocalStack({
+            assembly: (await options.assembly?.()) ?? inject('cdkOutdir'),
+            engine,
+            env: options.env ?? {},
+            ...(options.limits === undefined ? {} : { limits: options.limits }),
+            ...(options.faults === undefined ? {} : { faults: options.faults }),
+            ...(options.meter === undefined ? {} : { meter: options.meter }),
+            log,
+          });
+    running = used.stack;
+    release = used.release;
   });
 
   afterEach(async () => {
