@@ -4,10 +4,10 @@
 // `node build.mjs` (the package's `build` and `prepack` scripts) runs `writeDist()`.
 import { execFile } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
+import { TSC } from '../scripts/typescript.mjs';
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
 const CLIENT = here('.');
@@ -52,9 +52,8 @@ export async function writeDist() {
 }
 
 async function emitDeclarations() {
-  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
   try {
-    await promisify(execFile)(process.execPath, [tsc, '-p', TSCONFIG]);
+    await promisify(execFile)(process.execPath, [TSC, '-p', TSCONFIG]);
   } catch (error) {
     // tsc reports its diagnostics on stdout.
     throw new Error(`tsc -p ${TSCONFIG} failed:\n${error.stdout ?? ''}${error.stderr ?? ''}`, {

@@ -8,11 +8,11 @@
 //   client/build.mjs, the same build the client package ships.
 import { execFile } from 'node:child_process';
 import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { bundleClient } from '../client/build.mjs';
+import { TSC } from './typescript.mjs';
 
 const root = (path) => fileURLToPath(new URL(`../${path}`, import.meta.url));
 const DIST = root('dist/');
@@ -20,9 +20,8 @@ const DIST = root('dist/');
 const RUNTIME_FILES = ['local/runtime/worker.mjs', 'local/demo/index.html'];
 
 await rm(DIST, { recursive: true, force: true });
-const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 try {
-  await promisify(execFile)(process.execPath, [tsc, '-p', root('tsconfig.build.json')]);
+  await promisify(execFile)(process.execPath, [TSC, '-p', root('tsconfig.build.json')]);
 } catch (error) {
   // tsc reports its diagnostics on stdout.
   console.error(`${error.stdout ?? ''}${error.stderr ?? ''}`);

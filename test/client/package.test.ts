@@ -1,12 +1,10 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TSC } from '../../scripts/typescript.mjs';
 import { useLocalStack } from '../integration/support/local-stack-fixture.js';
 import { type PackedClient, packAndInstallClient, run } from './support/packed-client.js';
-
-const TSC = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 
 /** A consumer's program using the public API; `@ts-expect-error` lines fail if types were `any`. */
 const PROGRAM = `

@@ -1,10 +1,9 @@
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
+import { TSC } from '../../scripts/typescript.mjs';
 import { run } from '../client/support/packed-client.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const TSC = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 
 // vitest strips types without checking them: this is the check, run beside
 // the other files instead of before all of them (`npm run typecheck` alone).

@@ -1,0 +1,2 @@
+/** The absolute path of TypeScript's `tsc` script, run with `node`. */
+export declare const TSC: string;
