@@ -54,7 +54,7 @@ export default defineConfig({
           include: ['test/**/*.test.ts'],
           exclude: [...ALONE, ...PURE, ...SHARING_STACKS],
           // Two files at once: most wait on sockets, engines and child processes.
-          maxWorkers: 2,
+          maxWorkers: 3,
           sequence: { groupOrder: 0 },
         },
       },
@@ -65,7 +65,7 @@ export default defineConfig({
           include: PURE,
           isolate: false,
           // Beside the files above, in the same two workers (vitest requires one count per group).
-          maxWorkers: 2,
+          maxWorkers: 3,
           sequence: { groupOrder: 0 },
         },
       },
@@ -77,7 +77,7 @@ export default defineConfig({
           // Modules, and so the plain stacks, live as long as the worker.
           isolate: false,
           provide: { shareLocalStacks: true },
-          maxWorkers: 2,
+          maxWorkers: 3,
           sequence: { groupOrder: 0 },
         },
       },

@@ -12,9 +12,10 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { SWEEP_INDEX } from '../lambdas/adapters/table-keys.js';
 import { bundlingRoot } from './constructs/bundling-root.js';
+import { EsbuildBatch } from './constructs/esbuild-code.js';
 import { writeHookedEntry } from './constructs/hooked-entry.js';
 import { pathInStack } from './constructs/path-in-stack.js';
-import { RealtimeFunction } from './constructs/realtime-function.js';
+import { functionBundling, RealtimeFunction } from './constructs/realtime-function.js';
 import { RealtimeMonitoring } from './constructs/realtime-monitoring.js';
 import { RealtimeTable } from './constructs/realtime-table.js';
 import { RealtimeWebSocket } from './constructs/realtime-websocket.js';
@@ -112,13 +113,23 @@ export class RealtimeApi extends Construct {
             HOOK_TIMEOUT_MS: String((props.hooks.timeout ?? DEFAULT_HOOK_TIMEOUT).toMilliseconds()),
           };
 
+    const hooked = (name: HandlerName) => hooks !== undefined && HOOKED_HANDLERS.includes(name);
+    const entries = {} as Record<HandlerName, string>;
+    // Every function's bundle in one esbuild build: added before CDK bundles the first.
+    const bundles = new EsbuildBatch();
+    for (const name of HANDLER_NAMES) {
+      entries[name] =
+        hooks !== undefined && hooked(name) ? hookedEntry(this, name, hooks) : handlerEntry(name);
+      bundles.add(functionBundling(entries[name], HANDLER_NEEDS[name].runtimeModules));
+    }
+
     const functions = {} as Record<HandlerName, RealtimeFunction>;
     for (const name of HANDLER_NAMES) {
       const needs = HANDLER_NEEDS[name];
       const usesTable = needs.tableActions.length > 0;
-      const hooked = hooks !== undefined && HOOKED_HANDLERS.includes(name);
       const fn = new RealtimeFunction(this, handlerId(name), {
-        entry: hooked ? hookedEntry(this, name, hooks) : handlerEntry(name),
+        entry: entries[name],
+        bundles,
         description: `Realtime WebSocket ${name} handler`,
         serviceName: this.serviceName,
         logRetention,
@@ -130,7 +141,7 @@ export class RealtimeApi extends Construct {
           ...(usesTable ? { TABLE_NAME: this.table.tableName, ...limitsEnv } : {}),
           ...(needs.verifiesTokens ? tokenEnv : {}),
           ...(needs.checksOrigin ? originEnv : {}),
-          ...(hooked ? hookEnv : {}),
+          ...(hooked(name) ? hookEnv : {}),
         },
       });
       if (usesTable) {

@@ -7,7 +7,7 @@ import type { Construct } from 'constructs';
 import { METRICS_NAMESPACE } from '../../lambdas/shared/metric-names.js';
 import { BUNDLING_METADATA, type BundlingRecord } from './bundling-metadata.js';
 import { bundlingRoot } from './bundling-root.js';
-import { esbuildCode } from './esbuild-code.js';
+import { EsbuildBatch } from './esbuild-code.js';
 
 // In ESM output esbuild turns the `require('node:https')` of any CommonJS
 // module it bundles (the AWS SDK's CommonJS builds, wherever their ESM build
@@ -66,6 +66,13 @@ export interface RealtimeFunctionProps {
    */
   readonly runtimeModules?: readonly string[];
   /**
+   * Bundled together with the other functions of this batch, in one esbuild
+   * build (see {@link EsbuildBatch}); the batch needs every function's
+   * {@link functionBundling} before the first function is created.
+   * @default - bundled on its own
+   */
+  readonly bundles?: EsbuildBatch;
+  /**
    * Description shown in the Lambda console.
    * @default - no description
    */
@@ -105,17 +112,11 @@ export class RealtimeFunction extends NodejsFunction {
         }),
       },
     });
-    const bundling: BundlingRecord = {
-      entry: props.entry,
-      projectRoot: bundlingRoot().projectRoot,
-      externals: [...(props.runtimeModules ?? [])],
-      banner: ESM_REQUIRE_BANNER,
-      target: BUNDLE_TARGET,
-    };
+    const bundling = functionBundling(props.entry, props.runtimeModules);
     super(scope, id, {
       // Bundled by esbuild's JavaScript API rather than NodejsFunction's
-      // `npx esbuild` (see esbuildCode): the same bundle, without npx's start.
-      code: esbuildCode(bundling),
+      // `npx esbuild` (see EsbuildBatch): the same bundle, without npx's start.
+      code: (props.bundles ?? new EsbuildBatch()).code(bundling),
       handler: 'index.handler',
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
@@ -135,4 +136,18 @@ export class RealtimeFunction extends NodejsFunction {
     });
     this.node.addMetadata(BUNDLING_METADATA, bundling);
   }
+}
+
+/** How a function of `entry` is bundled, leaving `runtimeModules` to the Lambda runtime. */
+export function functionBundling(
+  entry: string,
+  runtimeModules: readonly string[] = [],
+): BundlingRecord {
+  return {
+    entry,
+    projectRoot: bundlingRoot().projectRoot,
+    externals: [...runtimeModules],
+    banner: ESM_REQUIRE_BANNER,
+    target: BUNDLE_TARGET,
+  };
 }

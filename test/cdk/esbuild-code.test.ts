@@ -4,13 +4,20 @@ import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
-import { esbuildCode } from '../../lib/constructs/esbuild-code.js';
+import type { BundlingRecord } from '../../lib/constructs/bundling-metadata.js';
+import { EsbuildBatch } from '../../lib/constructs/esbuild-code.js';
 
 const dirs: string[] = [];
 
 afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
+
+const SOURCES = {
+  'a.mjs': "import { word } from './word.mjs';\nexport const handler = async () => word + 'a';\n",
+  'b.mjs': "import { word } from './word.mjs';\nexport const handler = async () => word + 'b';\n",
+  'word.mjs': "export const word = 'bundled-';\n",
+};
 
 /** A project folder with `files`, and a stack whose functions bundle from it. */
 function project(files: Record<string, string>) {
@@ -20,19 +27,21 @@ function project(files: Record<string, string>) {
   const outdir = join(dir, 'cdk.out');
   const app = new App({ outdir, context: { 'aws:cdk:enable-asset-metadata': true } });
   const stack = new Stack(app, 'Bundled');
-  const fn = (id: string, entry: string) =>
+  const record = (entry: string): BundlingRecord => ({
+    entry: join(dir, entry),
+    projectRoot: dir,
+    externals: [],
+    banner: '// the banner',
+    target: 'node24',
+  });
+  /** A function of `entry`, bundled with the others of `batch` (on its own by default). */
+  const fn = (id: string, entry: string, batch = new EsbuildBatch()) =>
     new lambda.Function(stack, id, {
-      code: esbuildCode({
-        entry: join(dir, entry),
-        projectRoot: dir,
-        externals: [],
-        banner: '// the banner',
-        target: 'node24',
-      }),
+      code: batch.code(record(entry)),
       handler: 'index.handler',
       runtime: lambda.Runtime.NODEJS_24_X,
     });
-  /** The staged bundle of function `id`. */
+  /** The staged bundle's folder of function `id`. */
   const bundleOf = (id: string) => {
     const template = app.synth().getStackByName('Bundled').template as {
       Resources: Record<string, { Type: string; Metadata?: Record<string, string> }>;
@@ -42,18 +51,16 @@ function project(files: Record<string, string>) {
     )?.[1];
     return join(outdir, String(resource?.Metadata?.['aws:asset:path']));
   };
-  return { fn, bundleOf };
+  return { fn, bundleOf, record };
 }
 
-describe('esbuildCode', () => {
+/** The bundle's code and source map. */
+const filesOf = (dir: string) =>
+  ['index.mjs', 'index.mjs.map'].map((name) => readFileSync(join(dir, name), 'utf8'));
+
+describe('EsbuildBatch', () => {
   it('bundles each entry into its own index.mjs, minified with the banner and a source map', () => {
-    const { fn, bundleOf } = project({
-      'a.mjs':
-        "import { word } from './word.mjs';\nexport const handler = async () => word + 'a';\n",
-      'b.mjs':
-        "import { word } from './word.mjs';\nexport const handler = async () => word + 'b';\n",
-      'word.mjs': "export const word = 'bundled-';\n",
-    });
+    const { fn, bundleOf } = project(SOURCES);
     fn('A', 'a.mjs');
     fn('B', 'b.mjs');
     const [a, b] = [bundleOf('A'), bundleOf('B')];
@@ -66,6 +73,28 @@ describe('esbuildCode', () => {
       expect(text.startsWith('// the banner')).toBe(true);
       expect(text).toMatch(new RegExp(`="bundled-";.*async\\(\\)=>\\w+\\+"${letter}"`));
       expect(existsSync(join(dir, 'index.mjs.map'))).toBe(true);
+    }
+  });
+
+  it('builds the bundles of a batch together, each byte for byte the bundle built alone', () => {
+    const alone = project(SOURCES);
+    alone.fn('A', 'a.mjs');
+    alone.fn('B', 'b.mjs');
+    const together = project(SOURCES);
+    const batch = new EsbuildBatch();
+    // Added before the first function is created, as a construct does.
+    batch.add(together.record('a.mjs'));
+    batch.add(together.record('b.mjs'));
+    together.fn('A', 'a.mjs', batch);
+    together.fn('B', 'b.mjs', batch);
+    for (const id of ['A', 'B']) {
+      const [code, map] = filesOf(together.bundleOf(id));
+      expect([code, map]).toEqual(filesOf(alone.bundleOf(id)));
+      // The source map names the sources from the asset's folder.
+      expect(JSON.parse(map ?? '{}').sources).toEqual([
+        '../../word.mjs',
+        `../../${id.toLowerCase()}.mjs`,
+      ]);
     }
   });
 
