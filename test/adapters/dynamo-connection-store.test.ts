@@ -1193,16 +1193,19 @@ const java = await javaVersion();
 // As in test/local/dynamo/engines.test.ts: CI must run DynamoDB Local; elsewhere it needs Java.
 const skipDynamoDbLocal = (java === undefined || java < MIN_JAVA_VERSION) && !process.env.CI;
 
-for (const engine of ENGINE_NAMES) {
+// The engines side by side, each one's scenarios in turn: their time is mostly
+// one write's round trip after another, so two engines take about the time of one.
+describe.concurrent.each(ENGINE_NAMES)('the rate limit, on %s', (engine) => {
   describe.skipIf(engine === 'dynamodb-local' && skipDynamoDbLocal)(
-    `the rate limit, on ${engine}`,
+    'DynamoConnectionStore.admit',
+    { concurrent: false },
     () => {
       const table = useEngineTable(engine);
 
       limiterScenarios(table, [10]);
     },
   );
-}
+});
 
 describe('DynamoConnectionStore.remove', () => {
   it('deletes the record and returns the rooms it had joined', async () => {
