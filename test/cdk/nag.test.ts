@@ -5,31 +5,13 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import type { RealtimeStack } from '../../lib/realtime-stack.js';
-import { logicalIdOf, type SynthOptions, synthStack } from '../support/synth.js';
+import { logicalIdOf, synthStack } from '../support/synth.js';
+import { CONFIGURATIONS } from './support/configurations.js';
 
 // cdk-nag 3 is a policy validation plugin (Validations.of(app).addPlugins), not an
 // aspect, and reads acknowledgements made with Validations.of(scope).acknowledge.
 // validateScope is its entry point for tests: it returns every unacknowledged
 // finding, warnings included, where synthesis would only fail on errors.
-
-const CONFIGURATIONS: readonly (readonly [string, SynthOptions])[] = [
-  ['the generated HS256 secret', {}],
-  ['a JWKS URL', { context: { JWT_JWKS_URL: 'https://issuer.example/.well-known/jwks.json' } }],
-  [
-    'an imported HS256 secret',
-    {
-      context: {
-        JWT_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:realtime/jwt-AbCdEf',
-      },
-    },
-  ],
-  ['the dev stage', { context: { STAGE: 'dev' } }],
-  ['alarm notifications by email', { context: { ALARM_EMAIL: 'ops@example.com' } }],
-  [
-    'the dev stage with alarm notifications',
-    { context: { STAGE: 'dev', ALARM_EMAIL: 'ops@example.com' } },
-  ],
-];
 
 /** Runs AwsSolutions over the synthesized app, its aspects applied. */
 function check(stack: Stack): PolicyValidationPluginReport {

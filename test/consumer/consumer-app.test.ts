@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TSC } from '../../scripts/typescript.mjs';
 import { run } from '../client/support/packed-client.js';
 import { within } from '../local/support/wait.js';
+import { cloudFormationFindings } from '../support/cloudformation-validation.js';
 
 /**
  * A consumer's CDK app (test/consumer/app), installed from the two tarballs
@@ -153,6 +154,13 @@ describe('a consumer app installed from the packed tarballs', () => {
     expect(findings).toEqual([]);
     // cdk-nag ran: as a validation plugin, a finding would have failed the synth itself.
     expect(existsSync(join(outdir, 'Shop.template.json'))).toBe(true);
+  });
+
+  it('passes CloudFormation’s validation', () => {
+    const outdir = join(shop, 'cdk.out');
+    const templates = readdirSync(outdir).filter((name) => name.endsWith('.template.json'));
+    expect(templates).toEqual(['Shop.template.json']);
+    expect(cloudFormationFindings(templates.map((name) => join(outdir, name)))).toEqual([]);
   });
 
   it('bundles the hooks into the hooked API’s $connect, $disconnect, join and send, and only those', async () => {

@@ -24,6 +24,10 @@ export default function setup(project: TestProject): () => void {
   // The benches run without it, so the init CPU they report stays Lambda's.
   const compileCache = mkdtempSync(join(tmpdir(), 'realtime-compile-cache-'));
   process.env.NODE_COMPILE_CACHE = compileCache;
+  // aws-cdk-lib's CloudFormation validation after every synthesis, here, in
+  // the test files and in the processes they start: off, and asked directly
+  // where a test asserts on it (see test/support/cloudformation-validation.ts).
+  process.env.CDK_VALIDATION = 'false';
   const started = performance.now();
   synthesizeApp(outdir);
   // Stands in for the Lambda runtime, which provides the AWS SDK v3 to bundles
