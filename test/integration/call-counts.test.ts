@@ -14,6 +14,14 @@ import { eventually, type TestClient, WAIT_MS } from './support/ws-client.js';
  * The rate limit is set far above these requests' pace, so each admission's
  * first conditional write is the right one and no retry write is counted.
  */
+/**
+ * Bound on presence after a prune: the send's asynchronous invocation of
+ * `prune`, its stream record, the presence window (1 s), each function
+ * possibly a cold start; a run with three test files at once once took
+ * more than WAIT_MS (5 s).
+ */
+const PRUNE_THEN_PRESENCE_MS = 15_000;
+
 describe('calls per request path, on dynalite', () => {
   const meter = new Meter();
   const local = useLocalStack('dynalite', { meter, env: { RATE_LIMIT_PER_SECOND: '1000' } });
@@ -96,7 +104,7 @@ describe('calls per request path, on dynalite', () => {
 
     const cost = await costOf(async () => {
       await (alice as TestClient).request({ action: 'send', room: 'cc-gone', data: 1 });
-      await bob?.nextOfType('presence');
+      await bob?.nextOfType('presence', {}, PRUNE_THEN_PRESENCE_MS);
     });
 
     expect(cost).toEqual({
@@ -107,7 +115,7 @@ describe('calls per request path, on dynalite', () => {
       management: { POST: 5 },
       invocations: { SendHandler: 1, PruneHandler: 1, PresenceHandler: 1 },
     });
-  });
+  }, 30_000);
 
   it('typing in a room of 3: admission, one member Query, a post per other member', async () => {
     const [alice, bob, carol] = await inRoom(
