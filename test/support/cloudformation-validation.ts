@@ -1,5 +1,8 @@
 import { App, CloudFormationValidatePlugin } from 'aws-cdk-lib';
 
+/** One plugin for the process: it keeps its engine (the rules, compiled) between calls. */
+let plugin: CloudFormationValidatePlugin | undefined;
+
 /**
  * What CloudFormation's validation finds in the templates at `paths`, one line
  * a finding: aws-cdk-lib's built-in plugin (resource schemas and its default
@@ -12,7 +15,8 @@ import { App, CloudFormationValidatePlugin } from 'aws-cdk-lib';
  * run. This asks it directly, where a test asserts there is nothing to find.
  */
 export function cloudFormationFindings(paths: readonly string[]): string[] {
-  const report = new CloudFormationValidatePlugin().validate({
+  plugin ??= new CloudFormationValidatePlugin();
+  const report = plugin.validate({
     templatePaths: [...paths],
     stackTemplates: paths.map((templatePath) => ({
       stackConstructPath: templatePath,
