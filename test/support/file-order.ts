@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /**
@@ -34,6 +36,10 @@ export class FileOrder extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const sorted = await super.sort(files);
     const root = `${this.ctx.config.root}/`;
+    // A file renamed or removed would silently lose its place.
+    const missing = LONGEST.filter((path) => !existsSync(join(root, path)));
+    if (missing.length > 0)
+      throw new Error(`file-order.ts lists missing files: ${missing.join(', ')}`);
     const rank = (spec: TestSpecification): (number | string)[] => {
       const longest = LONGEST.indexOf(spec.moduleId.replace(root, ''));
       return [
