@@ -44,6 +44,8 @@ export class ExecutionEnvironment {
   #gone = false;
   /** Why the parent ended the thread; set before terminating so the exit is reported as that. */
   #stopReason: string | undefined;
+  /** Set when the parent no longer wants the thread's output (see `terminate`). */
+  #silenced = false;
   #uncaught: unknown;
   #waiter: ((signal: Signal) => void) | undefined;
   readonly #inbox: Signal[] = [];
@@ -70,8 +72,11 @@ export class ExecutionEnvironment {
       // (under 1 MB); a worker's default is 4 MB and would hide deep recursion.
       resourceLimits: { stackSizeMb: 1 },
     });
-    forwardLines(this.#worker.stdout, options.log);
-    forwardLines(this.#worker.stderr, options.log);
+    const log = (line: string) => {
+      if (!this.#silenced) options.log(line);
+    };
+    forwardLines(this.#worker.stdout, log);
+    forwardLines(this.#worker.stderr, log);
     this.#worker.on('message', (message: WorkerMessage) => {
       if (message.type === 'ready' || message.type === 'init-error') this.#endInit();
       this.#deliver({ type: 'message', message });
@@ -186,8 +191,17 @@ export class ExecutionEnvironment {
   /**
    * Ends the thread (a running invocation then fails as a crash with `reason`)
    * and resolves once it is gone. Idempotent.
+   *
+   * With `discardOutput`, nothing the thread writes is logged from now on:
+   * for an instance whose code is superseded while its module still loads.
+   * A thread stopped half-way through evaluating a CommonJS package (the AWS
+   * SDK, imported from node_modules by the watch mode's rebuilt bundles)
+   * goes on for a moment with that package's exports half-made, and its init
+   * fails with errors that are the stop's, not the code's (`LambdaClient is
+   * not a constructor`, `loadConfig is not a function`).
    */
-  terminate(reason: string): Promise<void> {
+  terminate(reason: string, { discardOutput = false } = {}): Promise<void> {
+    if (discardOutput) this.#silenced = true;
     if (!this.#gone && this.#stopReason === undefined) {
       this.#stopReason = `Runtime stopped: ${reason}`;
       void this.#worker.terminate();

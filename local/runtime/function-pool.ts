@@ -158,8 +158,11 @@ export class FunctionPool {
     const serving = this.#previous ?? this.#generation;
     this.#generation += 1;
     const generation = this.#generation;
-    // Instances of a reload still initialising are superseded by this one.
-    const stops = this.#starting.splice(0).map((instance) => this.#discard(instance, 'reloaded'));
+    // Instances of a reload still initialising are superseded by this one; what
+    // they print as they are stopped is not their code's (see terminate).
+    const stops = this.#starting
+      .splice(0)
+      .map((instance) => this.#discard(instance, 'reloaded', { discardOutput: true }));
     // A function in use now gets new instances at once, as many as are busy
     // (at least one, init slots permitting), and its old code serves until
     // the first is ready; one not invoked lately switches now and inits on
@@ -349,9 +352,13 @@ export class FunctionPool {
   }
 
   /** Forgets `instance` and ends its thread; tracked so `close` waits for it. */
-  #discard(instance: Instance, reason: string): Promise<void> {
+  #discard(
+    instance: Instance,
+    reason: string,
+    options?: { discardOutput: boolean },
+  ): Promise<void> {
     this.#instances.delete(instance);
-    const stopped = instance.environment.terminate(reason);
+    const stopped = instance.environment.terminate(reason, options);
     this.#stopping.add(stopped);
     void stopped.then(() => this.#stopping.delete(stopped));
     return stopped;

@@ -470,6 +470,39 @@ export const handler = async () => {
     await until(() => switching.stats().instances === 1);
   });
 
+  it('logs nothing more from an instance a reload supersedes while it inits', async () => {
+    const lines: string[] = [];
+    const superseding = pool(
+      { bundle: bundle('superseded-v1', "export const handler = async () => 'v1';\n") },
+      { log: (line) => lines.push(line) },
+    );
+    await superseding.invoke({});
+    // Code whose init never ends and prints all the while, as a module cut off
+    // half-way would print the errors its stop causes.
+    const endless = bundle(
+      'superseded-v2',
+      "setInterval(() => console.error('v2 still initialising'), 2);\nawait new Promise(() => {});\nexport const handler = async () => 'v2';\n",
+    );
+    const definition = (file: string) => ({
+      name: 'fn',
+      bundle: file,
+      handler: 'handler',
+      environment: {},
+      timeoutMs: 5000,
+    });
+    const first = superseding.reload(definition(endless));
+    await until(() => lines.includes('[fn] v2 still initialising'));
+
+    const second = superseding.reload(
+      definition(bundle('superseded-v3', "export const handler = async () => 'v3';\n")),
+    );
+    const linesAtSecondReload = lines.length;
+    await Promise.all([first, second]);
+
+    expect(value(await superseding.invoke({}))).toBe('v3');
+    expect(lines.slice(linesAtSecondReload)).toEqual([]);
+  });
+
   it('inits no more instances at once than its init slots, shared across pools', async () => {
     const log = join(dir, 'inits.log');
     const source = `
