@@ -113,13 +113,14 @@ export class RealtimeApi extends Construct {
             HOOK_TIMEOUT_MS: String((props.hooks.timeout ?? DEFAULT_HOOK_TIMEOUT).toMilliseconds()),
           };
 
-    const hooked = (name: HandlerName) => hooks !== undefined && HOOKED_HANDLERS.includes(name);
     const entries = {} as Record<HandlerName, string>;
     // Every function's bundle in one esbuild build: added before CDK bundles the first.
     const bundles = new EsbuildBatch();
     for (const name of HANDLER_NAMES) {
       entries[name] =
-        hooks !== undefined && hooked(name) ? hookedEntry(this, name, hooks) : handlerEntry(name);
+        hooks !== undefined && HOOKED_HANDLERS.includes(name)
+          ? hookedEntry(this, name, hooks)
+          : handlerEntry(name);
       bundles.add(functionBundling(entries[name], HANDLER_NEEDS[name].runtimeModules));
     }
 
@@ -141,7 +142,8 @@ export class RealtimeApi extends Construct {
           ...(usesTable ? { TABLE_NAME: this.table.tableName, ...limitsEnv } : {}),
           ...(needs.verifiesTokens ? tokenEnv : {}),
           ...(needs.checksOrigin ? originEnv : {}),
-          ...(hooked(name) ? hookEnv : {}),
+          // Empty without hooks.
+          ...(HOOKED_HANDLERS.includes(name) ? hookEnv : {}),
         },
       });
       if (usesTable) {

@@ -33,15 +33,16 @@ export class EsbuildBatch {
   /** Bundles built and not yet written, by key: their files, for output folders in `parent`. */
   readonly #built = new Map<string, { readonly parent: string; readonly files: OutputFile[] }>();
 
-  /** Adds `bundle` to the batch, to be built with the others. */
-  add(bundle: BundlingRecord): void {
-    this.#bundles.set(bundleKey(bundle), bundle);
+  /** Adds `bundle` to the batch, to be built with the others; returns its key. */
+  add(bundle: BundlingRecord): string {
+    const key = bundleKey(bundle);
+    this.#bundles.set(key, bundle);
+    return key;
   }
 
   /** Adds `bundle` to the batch and returns the function's code, bundled with the others. */
   code(bundle: BundlingRecord): lambda.Code {
-    this.add(bundle);
-    const key = bundleKey(bundle);
+    const key = this.add(bundle);
     const local: ILocalBundling = {
       tryBundle: (outputDir: string, _options: BundlingOptions): boolean => {
         this.#write(key, outputDir);
@@ -82,8 +83,10 @@ export class EsbuildBatch {
   #build(parent: string): void {
     const groups = new Map<string, [string, BundlingRecord][]>();
     for (const [key, bundle] of this.#bundles) {
-      const group = JSON.stringify(esbuildOptions(bundle));
-      groups.set(group, [...(groups.get(group) ?? []), [key, bundle]]);
+      const options = JSON.stringify(esbuildOptions(bundle));
+      const group = groups.get(options) ?? [];
+      group.push([key, bundle]);
+      groups.set(options, group);
     }
     for (const group of groups.values()) {
       const first = group[0]?.[1];

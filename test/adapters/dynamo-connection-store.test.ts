@@ -21,7 +21,10 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { DynamoConnectionStore } from '../../lambdas/adapters/dynamo-connection-store.js';
 import { sweepShardOf } from '../../lambdas/adapters/table-keys.js';
 import type { AdmitOutcome } from '../../lambdas/domain/ports.js';
-import { ENGINE_NAMES, javaVersion, MIN_JAVA_VERSION } from '../../local/dynamo/engine.js';
+import {
+  describeOnEachEngine,
+  registerSkippedEngineNotice,
+} from '../integration/support/local-stack-fixture.js';
 import { useEngineTable } from '../support/realtime-table.js';
 
 const TABLE = 'table-under-test';
@@ -1189,23 +1192,15 @@ describe('the rate limit, on a table that evaluates its expressions in memory', 
   );
 });
 
-const java = await javaVersion();
-// As in test/local/dynamo/engines.test.ts: CI must run DynamoDB Local; elsewhere it needs Java.
-const skipDynamoDbLocal = (java === undefined || java < MIN_JAVA_VERSION) && !process.env.CI;
-
 // The engines side by side, each one's scenarios in turn: their time is mostly
 // one write's round trip after another, so two engines take about the time of one.
-describe.concurrent.each(ENGINE_NAMES)('the rate limit, on %s', (engine) => {
-  describe.skipIf(engine === 'dynamodb-local' && skipDynamoDbLocal)(
-    'DynamoConnectionStore.admit',
-    { concurrent: false },
-    () => {
-      const table = useEngineTable(engine);
+describeOnEachEngine('the rate limit', (engine) => {
+  const table = useEngineTable(engine);
 
-      limiterScenarios(table, [10]);
-    },
-  );
+  limiterScenarios(table, [10]);
 });
+
+registerSkippedEngineNotice(it, 'the rate limit scenarios');
 
 describe('DynamoConnectionStore.remove', () => {
   it('deletes the record and returns the rooms it had joined', async () => {

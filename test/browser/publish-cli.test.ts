@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { fresh } from '../integration/support/local-stack-fixture.js';
 import { useChatBrowser } from './support/chat-fixture.js';
 import { chromiumFound, WAIT_MS } from './support/chat-page.js';
 
@@ -8,9 +9,8 @@ const poll = { timeout: WAIT_MS, interval: 100 };
 const CLI_TIMEOUT_MS = 30_000;
 const ROOT = new URL('../../', import.meta.url).pathname;
 
-let counter = 0;
-/** A room no other test uses. */
-const freshRoom = () => `publish-${Date.now().toString(36)}-${++counter}`;
+/** A room no other test uses, on the stack it may share with other files. */
+const freshRoom = () => fresh('publish');
 
 /** How the command ended. */
 interface Run {

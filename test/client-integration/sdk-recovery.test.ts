@@ -6,6 +6,7 @@ import {
   type StateChange,
 } from '../../client/index.js';
 import type { LocalStack } from '../../local/local-stack.js';
+import { fresh } from '../integration/support/local-stack-fixture.js';
 import { plainLocalStack } from '../support/plain-local-stack.js';
 
 const MESSAGES = 20;
@@ -18,9 +19,6 @@ const running = () => {
   return stack;
 };
 const opened = new Set<RealtimeClient>();
-let counter = 0;
-/** A name no other test uses. */
-const fresh = (label: string) => `${label}-${Date.now().toString(36)}-${++counter}`;
 
 let release = async () => {};
 
