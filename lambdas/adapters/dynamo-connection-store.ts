@@ -16,6 +16,7 @@ import type {
   NewConnection,
   OpenConnection,
   Removal,
+  RemovalGuard,
 } from '../domain/ports.js';
 import { setBounded } from '../shared/bounded-map.js';
 import { isConditionFailure } from './dynamo-errors.js';
@@ -250,22 +251,15 @@ export class DynamoConnectionStore implements ConnectionStore {
     return { kind: 'rate_limited' };
   }
 
-  async remove(key: ConnectionKey, options: { connectedBefore?: number } = {}): Promise<Removal> {
+  async remove(key: ConnectionKey, guard: RemovalGuard = {}): Promise<Removal> {
     this.hints.delete(key.connectionId);
-    const guarded = options.connectedBefore !== undefined;
+    const condition = removalCondition(guard);
     try {
       const result = await this.client.send(
         new DeleteCommand({
           TableName: this.tableName,
           Key: { pk: userPk(key.userId), sk: connectionSk(key.connectionId) },
-          ...(guarded
-            ? {
-                // A `tat` means a request was admitted: the connection had opened.
-                ConditionExpression:
-                  'attribute_not_exists(pk) OR attribute_exists(tat) OR connectedAt < :cutoff',
-                ExpressionAttributeValues: { ':cutoff': options.connectedBefore },
-              }
-            : {}),
+          ...condition,
           ReturnValues: 'ALL_OLD',
         }),
       );
@@ -274,7 +268,7 @@ export class DynamoConnectionStore implements ConnectionStore {
         ? { kind: 'absent' }
         : { kind: 'removed', rooms: [...(item.rooms ?? [])] };
     } catch (error) {
-      if (guarded && isConditionFailure(error)) return { kind: 'recent' };
+      if (condition !== undefined && isConditionFailure(error)) return { kind: 'recent' };
       throw error;
     }
   }
@@ -477,4 +471,26 @@ function itemOfFailure(error: unknown): ConnectionItem | undefined {
   );
   // biome-ignore lint/suspicious/noExplicitAny: raw attribute values are untyped here.
   return (isRaw ? unmarshall(raw as any) : raw) as unknown as ConnectionItem;
+}
+
+/**
+ * The delete's condition for a guarded removal: an absent record (nothing to
+ * keep), one connected before the cutoff, or one whose latest admitted
+ * request (`arr`, µs) arrived before `openedBefore`.
+ */
+function removalCondition(
+  guard: RemovalGuard,
+): { ConditionExpression: string; ExpressionAttributeValues: Record<string, number> } | undefined {
+  const clauses = ['attribute_not_exists(pk)'];
+  const values: Record<string, number> = {};
+  if (guard.connectedBefore !== undefined) {
+    clauses.push('connectedAt < :cutoff');
+    values[':cutoff'] = guard.connectedBefore;
+  }
+  if (guard.openedBefore !== undefined) {
+    clauses.push('arr < :opened');
+    values[':opened'] = guard.openedBefore * 1000;
+  }
+  if (clauses.length === 1) return undefined;
+  return { ConditionExpression: clauses.join(' OR '), ExpressionAttributeValues: values };
 }

@@ -1,13 +1,13 @@
 import { METRIC } from '../shared/metric-names.js';
 import { forEachBounded } from './concurrency.js';
-import type { ConnectionKey, Removal, Services } from './ports.js';
+import type { ConnectionKey, Removal, RemovalGuard, Services } from './ports.js';
 
 /** How a departure is made. */
 export interface DepartureOptions {
   /** Rooms known from elsewhere (where a fan-out found it), in case the record is missing. */
   readonly alsoRooms?: readonly string[];
-  /** Leaves a record connected at or after this time (ms) in place. */
-  readonly connectedBefore?: number;
+  /** Which records it may delete; all when absent (`$disconnect`). */
+  readonly guard?: RemovalGuard;
 }
 
 /**
@@ -25,10 +25,7 @@ export async function departConnection(
   key: ConnectionKey,
   options: DepartureOptions = {},
 ): Promise<Removal['kind']> {
-  const removal = await services.connections.remove(
-    key,
-    options.connectedBefore === undefined ? {} : { connectedBefore: options.connectedBefore },
-  );
+  const removal = await services.connections.remove(key, options.guard ?? {});
   if (removal.kind === 'recent') return removal.kind;
   // Counted once per connection: a repeat finds the record absent.
   if (removal.kind === 'removed') services.metrics?.count(METRIC.connectionsClosed, 1);

@@ -26,9 +26,14 @@ export async function postDirectMessage(
   data: unknown,
 ): Promise<DirectReport> {
   const targets = await services.connections.listByUser(to);
-  const frame: DirectFrame = { type: 'direct', from, data, ts: services.clock() };
+  const postedAt = services.clock();
+  const frame: DirectFrame = { type: 'direct', from, data, ts: postedAt };
   const report = await deliver(services, targets, stringifyJson(frame));
   recordDeliveries(services, report);
-  await handOffGone(services, report.gone);
+  // A user's connection may still be in its handshake: its 410 then means not yet, not gone.
+  await handOffGone(
+    services,
+    report.gone.map((target) => ({ ...target, postedAt })),
+  );
   return { delivered: report.delivered, gone: report.gone.length, failed: report.failed };
 }

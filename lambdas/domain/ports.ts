@@ -68,11 +68,8 @@ export interface ConnectionStore {
    * in one conditional write. Nothing changes unless the outcome is `admitted`.
    */
   admit(request: AdmitRequest): Promise<AdmitOutcome>;
-  /**
-   * Deletes the connection, returning the rooms it had joined. With
-   * `connectedBefore` (ms), a record connected at or after it is left in place.
-   */
-  remove(key: ConnectionKey, options?: { connectedBefore?: number }): Promise<Removal>;
+  /** Deletes the connection, returning the rooms it had joined. */
+  remove(key: ConnectionKey, options?: RemovalGuard): Promise<Removal>;
   /** Takes a room off the connection's joined rooms (undoing a join), counting nothing. */
   forgetRoom(key: ConnectionKey, room: string): Promise<void>;
   /** How many shards `sweepPages` spreads the connections over. */
@@ -82,6 +79,20 @@ export interface ConnectionStore {
    * (ms), page by page, through an index (never a Scan). Eventually consistent.
    */
   sweepPages(shard: number, connectedBefore: number): AsyncIterable<readonly OpenConnection[]>;
+}
+
+/**
+ * Which records a removal may delete when a post's 410 is all that says the
+ * connection is gone: API Gateway answers 410 while `$connect` runs too.
+ */
+export interface RemovalGuard {
+  /** A record connected at or after this time (ms) is left in place... */
+  readonly connectedBefore?: number;
+  /**
+   * ...unless a request it sent arrived before this time (ms): it had
+   * completed its handshake by then, so a 410 after it meant gone.
+   */
+  readonly openedBefore?: number;
 }
 
 /** What removing a connection record did. */
@@ -184,6 +195,14 @@ export interface DeliveryWorkers {
 /** A connection a post found gone, and the room whose fan-out found it (none for `direct`). */
 export interface GoneConnection extends Target {
   readonly room?: string;
+  /**
+   * For one found outside a room: when the post that found it was sent, or
+   * earlier (ms since the epoch). A member of a room has joined, so it had
+   * opened before the fan-out read the members; a user's connection may still
+   * be in its handshake, and this tells a request it sent before the 410 from
+   * one after.
+   */
+  readonly postedAt?: number;
 }
 
 /**

@@ -21,11 +21,21 @@ export function parsePruneWork(event: unknown): PruneWork {
   }
   return {
     gone: gone.map((value) => {
-      const room = (value as { room?: unknown }).room;
+      const { room, postedAt } = value as { room?: unknown; postedAt?: unknown };
       if (room !== undefined && (typeof room !== 'string' || !ROOM_PATTERN.test(room))) {
         throw new DeliveryWorkError('room must be a room name when present');
       }
-      return { ...parseTarget(value), ...(room === undefined ? {} : { room }) };
+      if (
+        postedAt !== undefined &&
+        !(Number.isSafeInteger(postedAt) && (postedAt as number) >= 0)
+      ) {
+        throw new DeliveryWorkError('postedAt must be a time in milliseconds when present');
+      }
+      return {
+        ...parseTarget(value),
+        ...(room === undefined ? {} : { room }),
+        ...(postedAt === undefined ? {} : { postedAt: postedAt as number }),
+      };
     }),
   };
 }

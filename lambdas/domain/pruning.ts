@@ -1,7 +1,7 @@
 import { METRIC } from '../shared/metric-names.js';
 import { forEachBounded } from './concurrency.js';
 import { departConnection } from './departure.js';
-import type { GoneConnection, HandOverWindow, Services } from './ports.js';
+import type { GoneConnection, HandOverWindow, RemovalGuard, Services } from './ports.js';
 
 /**
  * API Gateway answers 410 to posts while a connection's `$connect` runs (up to
@@ -46,6 +46,15 @@ export interface PruneReport {
 }
 
 /**
+ * How far API Gateway's clock (a request's `requestTimeEpoch`) may be ahead
+ * of a function's (a post's `postedAt`) without a request made after a 410
+ * seeming to come before it. AWS's clocks agree to well under a millisecond;
+ * a connection that sent its last request this close to being found gone
+ * waits for the grace instead.
+ */
+export const CLOCK_SKEW_MS = 100;
+
+/**
  * Removes connections found gone, with their memberships: the `prune`
  * function's work and the sweeper's. Announces nothing itself: each room that
  * loses a user's last connection is a membership change on the table's
@@ -53,33 +62,59 @@ export interface PruneReport {
  * gone by many fan-outs at once are still announced once. The same
  * connection handed over twice is departed once; repeats across invocations
  * find the records absent.
+ *
+ * A 410 proves a connection gone only once it had opened: API Gateway
+ * answers 410 while `$connect` runs, after `$connect` has recorded it. One
+ * found in a room had (it joined before the fan-out read the members). One
+ * found by a direct to its user is removed only when it connected before the
+ * grace, or when a request it sent arrived before the post found it gone: a
+ * prune that runs late, after the connection has opened and made requests,
+ * must not take a live connection for a gone one.
  */
 export async function pruneGone(
   services: Pick<Services, 'connections' | 'rooms' | 'metrics' | 'clock'>,
   gone: readonly GoneConnection[],
 ): Promise<PruneReport> {
   const connectedBefore = services.clock() - CONNECT_GRACE_MS;
-  const byConnection = new Map<string, { connection: GoneConnection; rooms: Set<string> }>();
+  const byConnection = new Map<string, HandedOver>();
   for (const connection of gone) {
     const entry = byConnection.get(connection.connectionId) ?? {
       connection,
       rooms: new Set<string>(),
     };
     if (connection.room !== undefined) entry.rooms.add(connection.room);
+    // The latest post that found it gone is the one most requests came before.
+    if (connection.postedAt !== undefined) {
+      entry.postedAt = Math.max(entry.postedAt ?? connection.postedAt, connection.postedAt);
+    }
     byConnection.set(connection.connectionId, entry);
   }
   let removed = 0;
   const failures = await forEachBounded(
     [...byConnection.values()],
     DEPARTURES_IN_FLIGHT,
-    async ({ connection, rooms }) => {
+    async ({ connection, rooms, postedAt }) => {
+      const guard: RemovalGuard | undefined =
+        rooms.size > 0
+          ? undefined
+          : {
+              connectedBefore,
+              ...(postedAt === undefined ? {} : { openedBefore: postedAt - CLOCK_SKEW_MS }),
+            };
       const kind = await departConnection(services, connection, {
         alsoRooms: [...rooms],
-        connectedBefore,
+        ...(guard === undefined ? {} : { guard }),
       });
       if (kind === 'removed') removed++;
     },
   );
   services.metrics?.count(METRIC.gonePruned, removed);
   return { removed, failed: failures.length };
+}
+
+/** One connection's hand-overs in an invocation, merged. */
+interface HandedOver {
+  readonly connection: GoneConnection;
+  readonly rooms: Set<string>;
+  postedAt?: number;
 }

@@ -1194,13 +1194,97 @@ describe('the rate limit, on a table that evaluates its expressions in memory', 
 
 // The engines side by side, each one's scenarios in turn: their time is mostly
 // one write's round trip after another, so two engines take about the time of one.
-describeOnEachEngine('the rate limit', (engine) => {
+describeOnEachEngine('connection records', (engine) => {
   const table = useEngineTable(engine);
 
-  limiterScenarios(table, [10]);
+  describe('the rate limit', () => limiterScenarios(table, [10]));
+  describe('a removal guarded against a handshake', () => guardedRemovalScenarios(table));
 });
 
-registerSkippedEngineNotice(it, 'the rate limit scenarios');
+registerSkippedEngineNotice(it, 'the rate limit and removal scenarios');
+
+/**
+ * What the prune function's conditional delete keeps and removes, judged by
+ * the engine itself: a record connected at NOW, asked about 10 s later.
+ */
+function guardedRemovalScenarios(
+  table: () => { client: DynamoDBDocumentClient; tableName: string },
+) {
+  const LATER = NOW + 10_000;
+  const GRACE_CUTOFF = LATER - 30_000;
+
+  async function connected(requestAt?: number) {
+    const { client, tableName } = table();
+    const store = new DynamoConnectionStore(client, tableName, { rateLimitPerSecond: 10 });
+    const key = { userId: 'u1', connectionId: `guarded${++connectionCount}` };
+    await store.put({ ...key, name: 'Ada', connectedAt: NOW });
+    if (requestAt !== undefined) {
+      expect(
+        (await store.admit({ key, now: requestAt, change: { joinRoom: 'lobby', maxRooms: 10 } }))
+          .kind,
+      ).toBe('admitted');
+    }
+    return { store, key };
+  }
+
+  async function stored(key: { userId: string; connectionId: string }): Promise<boolean> {
+    const { client, tableName } = table();
+    const found = await client.send(
+      new GetCommand({
+        TableName: tableName,
+        Key: { pk: `user#${key.userId}`, sk: `conn#${key.connectionId}` },
+        ConsistentRead: true,
+      }),
+    );
+    return found.Item !== undefined;
+  }
+
+  it('keeps a young record that has made no request: its $connect may still be running', async () => {
+    const { store, key } = await connected();
+
+    await expect(
+      store.remove(key, { connectedBefore: GRACE_CUTOFF, openedBefore: LATER }),
+    ).resolves.toEqual({ kind: 'recent' });
+    expect(await stored(key)).toBe(true);
+  });
+
+  it('keeps a young record whose request arrived at or after the time given', async () => {
+    const { store, key } = await connected(NOW + 5_000);
+
+    for (const openedBefore of [NOW + 5_000, NOW + 4_999]) {
+      await expect(
+        store.remove(key, { connectedBefore: GRACE_CUTOFF, openedBefore }),
+      ).resolves.toEqual({ kind: 'recent' });
+    }
+    expect(await stored(key)).toBe(true);
+  });
+
+  it('removes a young record whose request arrived before the time given, with its rooms', async () => {
+    const { store, key } = await connected(NOW + 5_000);
+
+    await expect(
+      store.remove(key, { connectedBefore: GRACE_CUTOFF, openedBefore: NOW + 5_001 }),
+    ).resolves.toEqual({ kind: 'removed', rooms: ['lobby'] });
+  });
+
+  it('removes a record connected before the cutoff, request or not', async () => {
+    const { store, key } = await connected();
+
+    await expect(store.remove(key, { connectedBefore: NOW + 1 })).resolves.toEqual({
+      kind: 'removed',
+      rooms: [],
+    });
+  });
+
+  it('reports a record already gone as absent, not recent', async () => {
+    const { store, key } = await connected();
+    await store.remove(key);
+
+    await expect(
+      store.remove(key, { connectedBefore: GRACE_CUTOFF, openedBefore: LATER }),
+    ).resolves.toEqual({ kind: 'absent' });
+  });
+}
 
 describe('DynamoConnectionStore.remove', () => {
   it('deletes the record and returns the rooms it had joined', async () => {
@@ -1229,18 +1313,29 @@ describe('DynamoConnectionStore.remove', () => {
     expect(ddb.commandCalls(DeleteCommand)).toHaveLength(1);
   });
 
-  it('deletes only a record that has sent a request or connected before the given time, when asked', async () => {
+  it('deletes only a record connected before the cutoff or whose latest request arrived before the given time, when asked', async () => {
     ddb.on(DeleteCommand).resolves({ Attributes: { ...DB_KEY, expiresAt: LIVE_EXP } });
 
-    await newStore().remove(KEY, { connectedBefore: NOW - 30_000 });
+    await newStore().remove(KEY, { connectedBefore: NOW - 30_000, openedBefore: NOW - 100 });
 
     expect(ddb.commandCalls(DeleteCommand)[0]?.args[0].input).toEqual({
       TableName: TABLE,
       Key: DB_KEY,
-      ConditionExpression:
-        'attribute_not_exists(pk) OR attribute_exists(tat) OR connectedAt < :cutoff',
-      ExpressionAttributeValues: { ':cutoff': NOW - 30_000 },
+      ConditionExpression: 'attribute_not_exists(pk) OR connectedAt < :cutoff OR arr < :opened',
+      // arr is kept in microseconds.
+      ExpressionAttributeValues: { ':cutoff': NOW - 30_000, ':opened': NOW_US - 100_000 },
       ReturnValues: 'ALL_OLD',
+    });
+  });
+
+  it('deletes by age alone when no request time is given (the sweeper)', async () => {
+    ddb.on(DeleteCommand).resolves({ Attributes: { ...DB_KEY, expiresAt: LIVE_EXP } });
+
+    await newStore().remove(KEY, { connectedBefore: NOW - 30_000 });
+
+    expect(ddb.commandCalls(DeleteCommand)[0]?.args[0].input).toMatchObject({
+      ConditionExpression: 'attribute_not_exists(pk) OR connectedAt < :cutoff',
+      ExpressionAttributeValues: { ':cutoff': NOW - 30_000 },
     });
   });
 

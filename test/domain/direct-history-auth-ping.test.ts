@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import { CLOCK_SKEW_MS, CONNECT_GRACE_MS } from '../../lambdas/domain/pruning.js';
 import { createAuth } from '../../lambdas/domain/requests/auth.js';
 import { direct } from '../../lambdas/domain/requests/direct.js';
 import { history } from '../../lambdas/domain/requests/history.js';
@@ -80,20 +81,85 @@ describe('direct', () => {
     expect(world.connections.records.has('b1')).toBe(true);
   });
 
-  it('does not prune a recipient connection that never made a request within 30 s of connecting: its $connect may still run', async () => {
-    const alice = await connect(world, callerOf('alice', 'a1'));
-    await connect(world, callerOf('bob', 'b1'));
-    world.notifier.gone.add('b1');
+  describe('a recipient connection found gone while it may still be in its handshake', () => {
+    /** Alice directs to bob, whose connection b1 the management API answers 410 for. */
+    async function directToBobInHandshake() {
+      const alice = await connect(world, callerOf('alice', 'a1'));
+      const bob = await connect(world, callerOf('bob', 'b1'));
+      world.notifier.gone.add('b1');
+      const ack = await direct(world.services, alice, {
+        action: 'direct',
+        id: 'd',
+        to: 'bob',
+        data: 1,
+      });
+      expect(ack).toMatchObject({ delivered: 0 });
+      return bob;
+    }
 
-    const ack = await direct(world.services, alice, {
-      action: 'direct',
-      id: 'd',
-      to: 'bob',
-      data: 1,
+    it('is kept when it has made no request within 30 s of connecting: its $connect may still run', async () => {
+      await directToBobInHandshake();
+      world.clock.now += CONNECT_GRACE_MS - 1;
+
+      await world.settle();
+
+      expect(world.connections.records.has('b1')).toBe(true);
     });
 
-    expect(ack).toMatchObject({ delivered: 0 });
-    expect(world.connections.records.has('b1')).toBe(true);
+    it('is kept when its first request arrived after the post, however late the prune runs', async () => {
+      const bob = await directToBobInHandshake();
+      // The handshake completes and bob pings before the prune function runs.
+      world.notifier.gone.delete('b1');
+      world.clock.now += 1;
+      await ping(world.services, bob, { action: 'ping' });
+
+      await world.settle();
+
+      expect(world.connections.records.has('b1')).toBe(true);
+      expect(
+        await direct(world.services, callerOf('alice', 'a1'), {
+          action: 'direct',
+          id: 'd2',
+          to: 'bob',
+          data: 2,
+        }),
+      ).toMatchObject({ delivered: 1 });
+    });
+
+    it('is removed at once when a request it sent arrived before the post: it had opened, so 410 means gone', async () => {
+      const alice = await connect(world, callerOf('alice', 'a1'));
+      const bob = await connect(world, callerOf('bob', 'b1'));
+      await ping(world.services, bob, { action: 'ping' });
+      world.notifier.gone.add('b1');
+      world.clock.now += CLOCK_SKEW_MS + 1;
+
+      await direct(world.services, alice, { action: 'direct', to: 'bob', data: 1 });
+      await world.settle();
+
+      expect(world.connections.records.has('b1')).toBe(false);
+    });
+
+    it('is kept when its request arrived within the clock skew allowed before the post', async () => {
+      const alice = await connect(world, callerOf('alice', 'a1'));
+      const bob = await connect(world, callerOf('bob', 'b1'));
+      await ping(world.services, bob, { action: 'ping' });
+      world.notifier.gone.add('b1');
+      world.clock.now += CLOCK_SKEW_MS;
+
+      await direct(world.services, alice, { action: 'direct', to: 'bob', data: 1 });
+      await world.settle();
+
+      expect(world.connections.records.has('b1')).toBe(true);
+    });
+
+    it('is removed once it connected more than 30 s before the prune, request or not', async () => {
+      await directToBobInHandshake();
+      world.clock.now += CONNECT_GRACE_MS + 1;
+
+      await world.settle();
+
+      expect(world.connections.records.has('b1')).toBe(false);
+    });
   });
 
   it('refuses data over MAX_DATA_BYTES with too_large and reaches nobody', async () => {

@@ -3,6 +3,7 @@ import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PowertoolsLog } from '../../lambdas/adapters/powertools-log.js';
 import { PRUNES_PER_INVOCATION } from '../../lambdas/domain/pruning.js';
+import { ping } from '../../lambdas/domain/requests/ping.js';
 import { createPresenceHandler } from '../../lambdas/handlers/presence.js';
 import { createPruneHandler } from '../../lambdas/handlers/prune.js';
 import { callerOf, connect, fakeServices, NOW } from '../support/fakes.js';
@@ -107,6 +108,26 @@ describe('the prune function', () => {
     expect(members).toEqual(['bob']);
   });
 
+  it("keeps a direct's young connection whose request arrived after the post found it gone, and removes one whose request came before", async () => {
+    const postedAt = world.clock.now;
+    await connect(world, callerOf('dan', 'd1'));
+    await connect(world, callerOf('eve', 'e1'));
+    await ping(world.services, callerOf('eve', 'e1'), { action: 'ping' });
+    world.clock.now += 1_000;
+    await ping(world.services, callerOf('dan', 'd1'), { action: 'ping' });
+
+    const report = await createPruneHandler(world.services)({
+      gone: [
+        { connectionId: 'd1', userId: 'dan', name: 'dan', postedAt },
+        { connectionId: 'e1', userId: 'eve', name: 'eve', postedAt: postedAt + 1_000 },
+      ],
+    });
+
+    expect(report).toEqual({ removed: 1, failed: 0 });
+    expect(world.connections.records.has('d1')).toBe(true);
+    expect(world.connections.records.has('e1')).toBe(false);
+  });
+
   it('fails the invocation when a departure failed, so that Lambda retries it', async () => {
     world.connections.failingRemoval.add('b1');
 
@@ -128,6 +149,9 @@ describe('the prune function', () => {
     ],
     ['a connection without a user', { gone: [{ connectionId: 'd1', room: 'lobby' }] }],
     ['a room that is no room name', { gone: [{ ...DAN, room: 'a b' }] }],
+    ['a postedAt that is no time', { gone: [{ ...DAN, postedAt: '2026-12-03' }] }],
+    ['a negative postedAt', { gone: [{ ...DAN, postedAt: -1 }] }],
+    ['a fractional postedAt', { gone: [{ ...DAN, postedAt: 1.5 }] }],
   ])('refuses an event with %s before removing anything', async (_, event) => {
     await connect(world, callerOf('dan', 'd1'));
     await world.rooms.addConnection('lobby', { userId: 'dan', name: 'dan' }, 'd1');

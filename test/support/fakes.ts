@@ -15,6 +15,7 @@ import type {
   OpenConnection,
   PruneQueue,
   Removal,
+  RemovalGuard,
   RoomStore,
   Services,
   TokenVerifier,
@@ -29,8 +30,8 @@ import type { MessageFrame, ServerFrame, User } from '../../protocol/messages.js
 interface ConnectionRecord extends NewConnection {
   rooms: Set<string>;
   renewedExp?: number;
-  /** Set by the first admitted request, as the rate limiter's state is in the table. */
-  opened?: boolean;
+  /** The latest admitted request's arrival (ms), as the rate limiter's `arr` is in the table. */
+  arrivedAt?: number;
 }
 
 /** In-memory connections; `throttled` connections are refused as rate limited. */
@@ -93,7 +94,7 @@ export class FakeConnections implements ConnectionStore {
       return { kind: 'room_limit' };
     }
     this.admissions++;
-    record.opened = true;
+    record.arrivedAt = Math.max(record.arrivedAt ?? request.now, request.now);
     if (change && 'joinRoom' in change) record.rooms.add(change.joinRoom);
     if (change && 'leaveRoom' in change) record.rooms.delete(change.leaveRoom);
     if (change && 'renewExp' in change) record.renewedExp = change.renewExp;
@@ -106,15 +107,17 @@ export class FakeConnections implements ConnectionStore {
     };
   }
 
-  async remove(key: ConnectionKey, options: { connectedBefore?: number } = {}): Promise<Removal> {
+  async remove(key: ConnectionKey, guard: RemovalGuard = {}): Promise<Removal> {
     if (this.failingRemoval.has(key.connectionId)) throw new Error('remove failed after retries');
     const record = this.records.get(key.connectionId);
     if (record === undefined) return { kind: 'absent' };
-    const young =
-      options.connectedBefore !== undefined && record.connectedAt >= options.connectedBefore;
-    if (young && !record.opened) {
-      return { kind: 'recent' };
-    }
+    const guarded = guard.connectedBefore !== undefined || guard.openedBefore !== undefined;
+    const old = guard.connectedBefore !== undefined && record.connectedAt < guard.connectedBefore;
+    const openedBefore =
+      guard.openedBefore !== undefined &&
+      record.arrivedAt !== undefined &&
+      record.arrivedAt < guard.openedBefore;
+    if (guarded && !old && !openedBefore) return { kind: 'recent' };
     this.records.delete(key.connectionId);
     return { kind: 'removed', rooms: [...record.rooms] };
   }
