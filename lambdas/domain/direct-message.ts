@@ -30,7 +30,6 @@ export async function postDirectMessage(
   const frame: DirectFrame = { type: 'direct', from, data, ts: postedAt };
   const report = await deliver(services, targets, stringifyJson(frame));
   recordDeliveries(services, report);
-  // A user's connection may still be in its handshake: its 410 then means not yet, not gone.
   await handOffGone(
     services,
     report.gone.map((target) => ({ ...target, postedAt })),

@@ -52,11 +52,12 @@ export async function broadcast(
   options: BroadcastOptions = {},
 ): Promise<FanOutReport> {
   const startedAt = performance.now();
+  const postedAt = services.clock();
   const report = await fanOut(services, room, frame, options);
   recordFanOut(services, report, startedAt);
   await handOffGone(
     services,
-    report.gone.map((target) => ({ ...target, room })),
+    report.gone.map((target) => ({ ...target, room, postedAt })),
   );
   return { delivered: report.delivered, gone: report.gone.length, failed: report.failed };
 }

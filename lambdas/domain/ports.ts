@@ -196,11 +196,11 @@ export interface DeliveryWorkers {
 export interface GoneConnection extends Target {
   readonly room?: string;
   /**
-   * For one found outside a room: when the post that found it was sent, or
-   * earlier (ms since the epoch). A member of a room has joined, so it had
-   * opened before the fan-out read the members; a user's connection may still
-   * be in its handshake, and this tells a request it sent before the 410 from
-   * one after.
+   * When the post that found it gone was sent, or earlier (ms since the
+   * epoch). API Gateway answers 410 while a connection's `$connect` runs too:
+   * a request the connection sent that arrived before this time shows it had
+   * opened, so the 410 meant gone; one after it says nothing of the 410.
+   * Absent for the sweeper's, which judges only connections past the grace.
    */
   readonly postedAt?: number;
 }

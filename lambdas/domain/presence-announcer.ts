@@ -58,6 +58,7 @@ export async function announcePresence(
 /** Posts one room's coalesced changes to each of its members' connections. */
 async function announceRoom(services: Services, presence: RoomPresence): Promise<void> {
   const startedAt = performance.now();
+  const postedAt = services.clock();
   const members = await readMembers(services, presence.room);
   const changed = new Set([...presence.joined, ...presence.left].map((user) => user.userId));
   const everyone: Target[] = [];
@@ -90,6 +91,6 @@ async function announceRoom(services: Services, presence: RoomPresence): Promise
   services.metrics?.count(METRIC.presenceFrames, report.delivered);
   await handOffGone(
     services,
-    report.gone.map((target) => ({ ...target, room: presence.room })),
+    report.gone.map((target) => ({ ...target, room: presence.room, postedAt })),
   );
 }

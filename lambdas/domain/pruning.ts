@@ -64,12 +64,11 @@ export const CLOCK_SKEW_MS = 100;
  * find the records absent.
  *
  * A 410 proves a connection gone only once it had opened: API Gateway
- * answers 410 while `$connect` runs, after `$connect` has recorded it. One
- * found in a room had (it joined before the fan-out read the members). One
- * found by a direct to its user is removed only when it connected before the
- * grace, or when a request it sent arrived before the post found it gone: a
- * prune that runs late, after the connection has opened and made requests,
- * must not take a live connection for a gone one.
+ * answers 410 while `$connect` runs, after `$connect` has recorded it. So a
+ * connection is removed only when it connected before the grace, or when a
+ * request it sent arrived before the post that found it gone: a prune that
+ * runs late, after the connection has opened and made requests, must not
+ * take a live connection for a gone one.
  */
 export async function pruneGone(
   services: Pick<Services, 'connections' | 'rooms' | 'metrics' | 'clock'>,
@@ -94,17 +93,11 @@ export async function pruneGone(
     [...byConnection.values()],
     DEPARTURES_IN_FLIGHT,
     async ({ connection, rooms, postedAt }) => {
-      const guard: RemovalGuard | undefined =
-        rooms.size > 0
-          ? undefined
-          : {
-              connectedBefore,
-              ...(postedAt === undefined ? {} : { openedBefore: postedAt - CLOCK_SKEW_MS }),
-            };
-      const kind = await departConnection(services, connection, {
-        alsoRooms: [...rooms],
-        ...(guard === undefined ? {} : { guard }),
-      });
+      const guard: RemovalGuard = {
+        connectedBefore,
+        ...(postedAt === undefined ? {} : { openedBefore: postedAt - CLOCK_SKEW_MS }),
+      };
+      const kind = await departConnection(services, connection, { alsoRooms: [...rooms], guard });
       if (kind === 'removed') removed++;
     },
   );

@@ -94,7 +94,9 @@ describe('fan-out to large rooms through workers', () => {
   it('hands the gone connections a worker found to pruning, which announces the leave', async () => {
     const callers = await roomOf(3 * CHUNK);
     const gone = callers[callers.length - 1] as Caller;
+    // It joined a second ago, then vanished.
     world.notifier.gone.add(gone.connectionId);
+    world.clock.now += 1_000;
 
     await send(world.services, callers[0] as Caller, { action: 'send', room: 'big', data: 1 });
 

@@ -147,7 +147,7 @@ describe('announcing presence', () => {
     ]);
 
     expect(world.pruneQueue.queued).toEqual([
-      { userId: 'dan', name: 'dan', connectionId: 'd1', room: 'lobby' },
+      { userId: 'dan', name: 'dan', connectionId: 'd1', room: 'lobby', postedAt: world.clock.now },
     ]);
   });
 });

@@ -77,7 +77,9 @@ describe('publish', () => {
 
     it('hands a member connection that is gone to pruning, which announces its leave', async () => {
       await room('lobby', callerOf('alice', 'a1'), callerOf('bob', 'b1'));
+      // Bob joined a second ago, then vanished.
       world.notifier.gone.add('b1');
+      world.clock.now += 1_000;
 
       const result = await publish(world.services, { room: 'lobby', data: 1, from: OPS });
 

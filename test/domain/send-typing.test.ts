@@ -150,8 +150,10 @@ describe('send', () => {
     await room(alice, bob, carol, dave);
     await world.settle();
     world.notifier.posts.length = 0;
+    // Bob and dave joined a second ago, then vanished.
     world.notifier.gone.add('b1');
     world.notifier.gone.add('d1');
+    world.clock.now += 1_000;
 
     await send(world.services, alice, { action: 'send', room: 'lobby', data: 'hello' });
 

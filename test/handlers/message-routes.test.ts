@@ -216,8 +216,21 @@ describe('send route', () => {
     });
     const work = JSON.parse(String(invocations[0]?.Payload)) as { gone: unknown[] };
     expect(work.gone).toEqual([
-      { userId: 'carol', name: 'carol', connectionId: 'c1', room: 'lobby' },
-      { userId: 'dave', name: 'dave', connectionId: 'd2', room: 'lobby' },
+      // postedAt: when the posts began, which tells the prune a request sent since from a 410 of a handshake.
+      {
+        userId: 'carol',
+        name: 'carol',
+        connectionId: 'c1',
+        room: 'lobby',
+        postedAt: expect.any(Number),
+      },
+      {
+        userId: 'dave',
+        name: 'dave',
+        connectionId: 'd2',
+        room: 'lobby',
+        postedAt: expect.any(Number),
+      },
     ]);
     const stored = ddb.commandCalls(PutCommand)[0]?.args[0].input.Item;
     expect(stored).toMatchObject({ pk: 'room#lobby', sk: 'msg#0000000000000009' });
