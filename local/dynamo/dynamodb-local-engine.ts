@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
@@ -104,8 +105,14 @@ interface Launch {
 }
 
 async function launch(launch: Launch): Promise<DynamoEngine> {
+  // The JVM's temporary folder, the engine's own: DynamoDB Local unpacks its
+  // SQLite library there at each start (0.9 MB), and a JVM killed rather than
+  // stopped (the tests' shared stacks, a closed terminal) never deletes it.
+  const scratch = mkdtempSync(join(tmpdir(), 'dynamodb-local-'));
+  const removeScratch = () => rmSync(scratch, { recursive: true, force: true });
   const args = [
     ...JVM_OPTIONS,
+    `-Djava.io.tmpdir=${scratch}`,
     `-Djava.library.path=${join(launch.release, 'DynamoDBLocal_lib')}`,
     '-jar',
     join(launch.release, 'DynamoDBLocal.jar'),
@@ -126,7 +133,10 @@ async function launch(launch: Launch): Promise<DynamoEngine> {
   child.stderr?.on('data', (chunk: Buffer) => output.add(chunk));
   const exited = exitOf(child);
   // Never leave a JVM behind when this process ends without calling stop().
-  const killOnExit = () => child.kill('SIGKILL');
+  const killOnExit = () => {
+    child.kill('SIGKILL');
+    removeScratch();
+  };
   process.once('exit', killOnExit);
 
   const endpoint = `http://127.0.0.1:${launch.port}`;
@@ -135,6 +145,7 @@ async function launch(launch: Launch): Promise<DynamoEngine> {
   } catch (error) {
     await terminate(child, exited);
     process.off('exit', killOnExit);
+    removeScratch();
     throw error;
   }
 
@@ -143,7 +154,10 @@ async function launch(launch: Launch): Promise<DynamoEngine> {
     name: 'dynamodb-local',
     endpoint,
     stop() {
-      stopping ??= terminate(child, exited).finally(() => process.off('exit', killOnExit));
+      stopping ??= terminate(child, exited).finally(() => {
+        process.off('exit', killOnExit);
+        removeScratch();
+      });
       return stopping;
     },
   };

@@ -1,7 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import {
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
@@ -88,6 +90,54 @@ async function errorOf(promise: Promise<unknown>): Promise<unknown> {
  * another test file here; 20 s was once too little for two.
  */
 const OWN_ENGINE_MS = 90_000;
+
+describe.skipIf(skipDynamoDbLocal)("DynamoDB Local's temporary files", () => {
+  it(
+    'are removed when it stops, and when its process exits without stopping it',
+    async () => {
+      const folder = await mkdtemp(join(tmpdir(), 'dynamo-tmp-'));
+      const env = { ...process.env, TMPDIR: folder };
+      // Started in a process of its own, whose TMPDIR is the folder watched
+      // here; it reports what the JVM wrote there, stops or exits as told.
+      const run = (ending: 'stop' | 'exit') =>
+        promisify(execFile)(
+          process.execPath,
+          [
+            '--import',
+            'tsx',
+            '--input-type=module',
+            '-e',
+            `
+            import { readdirSync } from 'node:fs';
+            import { join } from 'node:path';
+            import { startDynamo } from './local/dynamo/engine.js';
+            const dynamo = await startDynamo({ engine: 'dynamodb-local' });
+            const files = (dir) => readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+              entry.isDirectory() ? files(join(dir, entry.name)) : [entry.name]);
+            console.log(JSON.stringify(files(process.env.TMPDIR)));
+            if (${JSON.stringify(ending)} === 'stop') await dynamo.stop();
+            process.exit(0);
+            `,
+          ],
+          { cwd: process.cwd(), env },
+        );
+      try {
+        for (const ending of ['stop', 'exit'] as const) {
+          const { stdout } = await run(ending);
+          const whileRunning = JSON.parse(stdout.trim().split('\n').at(-1) ?? '[]') as string[];
+          // What it writes there: its SQLite library, unpacked at each start.
+          expect(whileRunning.some((name) => name.includes('sqlite'))).toBe(true);
+          // tsx keeps its own cache there, ours to remove.
+          const left = (await readdir(folder)).filter((name) => !name.startsWith('tsx-'));
+          expect(left).toEqual([]);
+        }
+      } finally {
+        await rm(folder, { recursive: true, force: true });
+      }
+    },
+    OWN_ENGINE_MS,
+  );
+});
 
 for (const engine of ENGINE_NAMES) {
   describe.skipIf(engine === 'dynamodb-local' && skipDynamoDbLocal)(`the ${engine} engine`, () => {
