@@ -65,16 +65,17 @@ export const CLOCK_SKEW_MS = 100;
  *
  * A 410 proves a connection gone only once it had opened: API Gateway
  * answers 410 while `$connect` runs, after `$connect` has recorded it. So a
- * connection is removed only when it connected before the grace, or when a
- * request it sent arrived before the post that found it gone: a prune that
- * runs late, after the connection has opened and made requests, must not
- * take a live connection for a gone one.
+ * connection is removed only when, at the post that found it gone, it had
+ * connected more than the grace before, or a request it sent had arrived:
+ * judged at the post, not now, since a prune runs late (queued, or retried a
+ * minute or two after a failure), by when a connection found in its
+ * handshake may have opened and be live.
  */
 export async function pruneGone(
   services: Pick<Services, 'connections' | 'rooms' | 'metrics' | 'clock'>,
   gone: readonly GoneConnection[],
 ): Promise<PruneReport> {
-  const connectedBefore = services.clock() - CONNECT_GRACE_MS;
+  const now = services.clock();
   const byConnection = new Map<string, HandedOver>();
   for (const connection of gone) {
     const entry = byConnection.get(connection.connectionId) ?? {
@@ -93,8 +94,9 @@ export async function pruneGone(
     [...byConnection.values()],
     DEPARTURES_IN_FLIGHT,
     async ({ connection, rooms, postedAt }) => {
+      // The sweeper's are found now; so are those of an event from before postedAt existed.
       const guard: RemovalGuard = {
-        connectedBefore,
+        connectedBefore: (postedAt ?? now) - CONNECT_GRACE_MS,
         ...(postedAt === undefined ? {} : { openedBefore: postedAt - CLOCK_SKEW_MS }),
       };
       const kind = await departConnection(services, connection, { alsoRooms: [...rooms], guard });

@@ -99,32 +99,38 @@ describe('direct', () => {
 
     it('is kept when it has made no request within 30 s of connecting: its $connect may still run', async () => {
       await directToBobInHandshake();
-      world.clock.now += CONNECT_GRACE_MS - 1;
 
       await world.settle();
 
       expect(world.connections.records.has('b1')).toBe(true);
     });
 
-    it('is kept when its first request arrived after the post, however late the prune runs', async () => {
-      const bob = await directToBobInHandshake();
-      // The handshake completes and bob pings before the prune function runs.
-      world.notifier.gone.delete('b1');
-      world.clock.now += 1;
-      await ping(world.services, bob, { action: 'ping' });
+    it.each([
+      ['at once', 1],
+      ['as a retry a minute after a failure, past the 30 s grace', 60_000],
+    ])(
+      'is kept when its first request arrived after the post, the prune running %s',
+      async (_, lateMs) => {
+        const bob = await directToBobInHandshake();
+        // The handshake completes and bob pings before the prune function runs.
+        world.notifier.gone.delete('b1');
+        world.clock.now += 1;
+        await ping(world.services, bob, { action: 'ping' });
+        world.clock.now += lateMs;
 
-      await world.settle();
+        await world.settle();
 
-      expect(world.connections.records.has('b1')).toBe(true);
-      expect(
-        await direct(world.services, callerOf('alice', 'a1'), {
-          action: 'direct',
-          id: 'd2',
-          to: 'bob',
-          data: 2,
-        }),
-      ).toMatchObject({ delivered: 1 });
-    });
+        expect(world.connections.records.has('b1')).toBe(true);
+        expect(
+          await direct(world.services, callerOf('alice', 'a1'), {
+            action: 'direct',
+            id: 'd2',
+            to: 'bob',
+            data: 2,
+          }),
+        ).toMatchObject({ delivered: 1 });
+      },
+    );
 
     it('is removed at once when a request it sent arrived before the post: it had opened, so 410 means gone', async () => {
       const alice = await connect(world, callerOf('alice', 'a1'));
@@ -152,10 +158,13 @@ describe('direct', () => {
       expect(world.connections.records.has('b1')).toBe(true);
     });
 
-    it('is removed once it connected more than 30 s before the prune, request or not', async () => {
-      await directToBobInHandshake();
+    it('is removed when it had connected more than 30 s before the post, request or not', async () => {
+      const alice = await connect(world, callerOf('alice', 'a1'));
+      await connect(world, callerOf('bob', 'b1'));
+      world.notifier.gone.add('b1');
       world.clock.now += CONNECT_GRACE_MS + 1;
 
+      await direct(world.services, alice, { action: 'direct', to: 'bob', data: 1 });
       await world.settle();
 
       expect(world.connections.records.has('b1')).toBe(false);
