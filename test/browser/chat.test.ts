@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { fresh, freshNumber } from '../integration/support/local-stack-fixture.js';
 import { useChatBrowser } from './support/chat-fixture.js';
 import { CHROMIUM_PATH, chromiumFound, DESKTOP, PHONE, WAIT_MS } from './support/chat-page.js';
 import { typingAfterMessage } from './support/typing-after-message.js';
@@ -8,10 +9,6 @@ const SCREENSHOTS = new URL('./screenshots/', import.meta.url);
 /** A reconnect waits out the page's backoff (at most 5 s) on top of the usual wait. */
 const RECONNECT_MS = WAIT_MS + 5000;
 const poll = { timeout: WAIT_MS, interval: 100 };
-
-let counter = 0;
-/** A room no other test uses. */
-const freshRoom = () => `browser-${Date.now().toString(36)}-${++counter}`;
 
 describe.skipIf(!chromiumFound)('the demo chat in Chromium', () => {
   const demo = useChatBrowser();
@@ -25,7 +22,7 @@ describe.skipIf(!chromiumFound)('the demo chat in Chromium', () => {
   });
 
   it('lets two pages see each other come, type and chat, with sender and time', async () => {
-    const room = freshRoom();
+    const room = fresh('browser');
     const alice = await open('Alice', room, DESKTOP);
     const bob = await open('Bob', room, PHONE);
 
@@ -82,7 +79,7 @@ describe.skipIf(!chromiumFound)('the demo chat in Chromium', () => {
   }, 60_000);
 
   it("drops a typist's line once their message has arrived, even if their typing frame comes after it", async () => {
-    const room = freshRoom();
+    const room = fresh('browser');
     const reorder = typingAfterMessage('gus');
     const hana = await open('Hana', room, DESKTOP, { socketRoute: reorder.route });
     const gus = await open('Gus', room, PHONE);
@@ -104,7 +101,7 @@ describe.skipIf(!chromiumFound)('the demo chat in Chromium', () => {
   });
 
   it('shows the state and reason when the connection is cut, and reconnects by itself', async () => {
-    const room = freshRoom();
+    const room = fresh('browser');
     const frank = await open('Frank', room);
     const [id] = connectionsOf('frank');
     if (id === undefined) throw new Error('Frank has no open connection');
@@ -142,9 +139,11 @@ describe.skipIf(!chromiumFound)('the demo chat in Chromium', () => {
   it.each(cuts)(
     'shows every message once and in order after a page cut off by %s comes back online',
     async (_label, cut) => {
-      const room = freshRoom();
-      const sender = `Dana ${counter}`;
-      const offline = `Eve ${counter}`;
+      // Display names the page turns into user ids (`eve-<n>`), no other test's.
+      const n = freshNumber();
+      const room = `browser-${n}`;
+      const sender = `Dana ${n}`;
+      const offline = `Eve ${n}`;
       const dana = await open(sender, room);
       const eve = await open(offline, room, PHONE);
       await expect.poll(() => dana.members(), poll).toEqual([sender, offline]);
@@ -153,7 +152,7 @@ describe.skipIf(!chromiumFound)('the demo chat in Chromium', () => {
       for (const text of before) await dana.say(text);
       await expect.poll(() => eve.texts(), poll).toEqual(before);
 
-      const ids = connectionsOf(`eve-${counter}`);
+      const ids = connectionsOf(`eve-${n}`);
       expect(ids).toHaveLength(1);
       // Offline first, so that the page cannot reconnect until it is back online.
       await eve.context.setOffline(true);

@@ -223,7 +223,10 @@ let named = 0;
  * this module's, so it goes on across the files that share it, and their
  * stack (see {@link plainLocalStack}): one file's `bob-3` is never another's.
  */
-export const fresh = (label: string): string => `${label}-${++named}`;
+export const fresh = (label: string): string => `${label}-${freshNumber()}`;
+
+/** The number {@link fresh} would use next, for names it cannot shape (a page's display name). */
+export const freshNumber = (): number => ++named;
 
 /** A user as frames show it. */
 export const user = (userId: string, name = userId): Frame => ({ userId, name });

@@ -122,10 +122,12 @@ describe('connection limits', () => {
   });
 
   it('keeps a connection open while frames arrive within the idle timeout', async () => {
-    const api = await start({ idleTimeoutMs: 300, maxConnectionMs: 10_000 });
+    // A frame every 100 ms for twice the idle timeout: a stall of this
+    // process under 500 ms cannot close it.
+    const api = await start({ idleTimeoutMs: 600, maxConnectionMs: 10_000 });
     const client = await api.connect('token=abc');
 
-    for (let i = 0; i < 6; i += 1) {
+    for (let i = 0; i < 12; i += 1) {
       await sleep(100);
       client.socket.send('{"action":"keepalive"}');
     }
@@ -134,7 +136,8 @@ describe('connection limits', () => {
   });
 
   it('closes a connection with 1001 at its maximum duration, even while it is active', async () => {
-    const api = await start({ idleTimeoutMs: 300, maxConnectionMs: 600 });
+    // Idle longer than the maximum: only the maximum can close it at 600 ms.
+    const api = await start({ idleTimeoutMs: 1000, maxConnectionMs: 600 });
     const client = await api.connect('token=abc');
     const opened = Date.now();
     const keepAlive = setInterval(() => {
