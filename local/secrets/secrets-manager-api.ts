@@ -94,7 +94,11 @@ export async function handleSecretsManagerRequest(
     });
   }
   const secret = target.secrets.find(
-    (candidate) => candidate.arn === secretId || candidate.name === secretId,
+    (candidate) =>
+      candidate.arn === secretId ||
+      candidate.name === secretId ||
+      // A partial ARN: the complete one without the `-` and six random characters.
+      (secretId.startsWith('arn:') && withoutSuffix(candidate.arn) === secretId),
   );
   // IAM decides first, on the ARN the policy names the secret by, found or not.
   const arn =
@@ -110,6 +114,14 @@ export async function handleSecretsManagerRequest(
     return answer(response, { ok: false, type: 'ResourceNotFoundException', message: NOT_FOUND });
   }
   return answer(response, operation.answer(secret, input));
+}
+
+/**
+ * A secret's ARN without the `-` and six random characters Secrets Manager
+ * appends to its name; an ARN without them stays as it is.
+ */
+export function withoutSuffix(arn: string): string {
+  return arn.replace(/(:secret:.+)-[A-Za-z0-9]{6}$/, '$1');
 }
 
 /** The request's JSON object, or undefined when the body is not one. */

@@ -1,6 +1,6 @@
 import { resolveString } from '../assembly/intrinsics.js';
 import type { StackModel } from '../assembly/stack-model.js';
-import type { LocalSecret } from './secrets-manager-api.js';
+import { type LocalSecret, withoutSuffix } from './secrets-manager-api.js';
 
 /**
  * The secrets the local stack's Secrets Manager holds, all with `value` (the
@@ -32,5 +32,5 @@ export function stackSecrets(model: StackModel, value: string): LocalSecret[] {
 function nameInArn(arn: string): string {
   const at = arn.indexOf(':secret:');
   if (at < 0) return arn;
-  return arn.slice(at + ':secret:'.length).replace(/-[A-Za-z0-9]{6}$/, '');
+  return withoutSuffix(arn).slice(at + ':secret:'.length);
 }

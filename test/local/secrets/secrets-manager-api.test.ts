@@ -17,6 +17,12 @@ const SECRET: LocalSecret = {
   name: 'JwtSecretB8834B39',
   value: 'local-hs256-secret',
 };
+/** A secret of another stack, whose ARN ends in the six characters Secrets Manager appends. */
+const IMPORTED: LocalSecret = {
+  arn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:realtime/jwt-AbCdEf',
+  name: 'realtime/jwt',
+  value: 'imported-hs256-secret',
+};
 const DENIED = 'User: arn:aws:sts::000000000000:assumed-role/R/F is not authorized';
 
 let server: LoopbackServer;
@@ -30,7 +36,7 @@ beforeAll(async () => {
   server = await serveOnLoopback((request, response) =>
     handleSecretsManagerRequest(
       {
-        secrets: [SECRET],
+        secrets: [SECRET, IMPORTED],
         region: 'us-east-1',
         account: '000000000000',
         authorize: (action, secretArn) => {
@@ -89,6 +95,23 @@ describe('GetSecretValue', () => {
 
     expect(output.SecretString).toBe(SECRET.value);
     expect(asked).toEqual([{ action: 'secretsmanager:GetSecretValue', secretArn: SECRET.arn }]);
+  });
+
+  it('answers a secret by its partial ARN (without the random suffix), checked on its complete ARN', async () => {
+    const partial = IMPORTED.arn.slice(0, -'-AbCdEf'.length);
+
+    const output = await client.send(new GetSecretValueCommand({ SecretId: partial }));
+
+    expect(output).toMatchObject({ ARN: IMPORTED.arn, SecretString: IMPORTED.value });
+    expect(asked).toEqual([{ action: 'secretsmanager:GetSecretValue', secretArn: IMPORTED.arn }]);
+  });
+
+  it('finds no secret by a partial ARN that is only the start of its name', async () => {
+    const partial = IMPORTED.arn.slice(0, -'/jwt-AbCdEf'.length);
+
+    await expect(
+      client.send(new GetSecretValueCommand({ SecretId: partial })),
+    ).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
   });
 
   it('answers the current version when asked for AWSCURRENT or its id, and no other', async () => {
