@@ -316,21 +316,28 @@ export class FunctionPool {
       environment: new ExecutionEnvironment(definition, {
         log: (line) => this.#log(prefix + line),
         initTimeoutMs: this.#initTimeoutMs,
-        onExit: (environment, reason) => {
-          // An idle instance whose thread died (a stray timer threw, say) must not be handed work.
-          if (environment.crashed && this.#instances.delete(instance)) {
-            const starting = this.#starting.indexOf(instance);
-            if (starting !== -1) this.#starting.splice(starting, 1);
-            const index = this.#idle.indexOf(instance);
-            if (index !== -1) {
-              this.#idle.splice(index, 1);
-              this.#log(
-                `${prefix}idle instance gone (${reason}); the next invocation starts a new one`,
-              );
+        onExit: (environment, reason) =>
+          queueMicrotask(() => {
+            // After the microtasks already queued: a thread that posts its init
+            // error and ends can have both handled in one turn (Node delivers a
+            // worker's last messages as it reports the exit), and the instance
+            // must first take the invocation that started it, which then gets
+            // the init error. Dropped before that, it left the invocation
+            // queued, and a second instance inited for it.
+            // An idle instance whose thread died (a stray timer threw, say) must not be handed work.
+            if (environment.crashed && this.#instances.delete(instance)) {
+              const starting = this.#starting.indexOf(instance);
+              if (starting !== -1) this.#starting.splice(starting, 1);
+              const index = this.#idle.indexOf(instance);
+              if (index !== -1) {
+                this.#idle.splice(index, 1);
+                this.#log(
+                  `${prefix}idle instance gone (${reason}); the next invocation starts a new one`,
+                );
+              }
+              this.#pump();
             }
-            this.#pump();
-          }
-        },
+          }),
       }),
     };
     this.#instances.add(instance);

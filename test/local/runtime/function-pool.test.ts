@@ -376,6 +376,30 @@ export const handler = async () => 'initialised';
     expect(fragile.stats().coldStarts).toBe(2);
   });
 
+  it("gives a failing init's error to the invocation that started the instance, however the thread's message and exit arrive", async () => {
+    const file = bundle('init-fails', "throw new RangeError('missing configuration');\n");
+    let extraStarts = 0;
+    // The parent busy at varying moments of the init, as on a loaded machine:
+    // the thread's init error and its exit are then often handled in one turn.
+    for (let round = 0; round < 16; round++) {
+      const fragile = pool({ bundle: file });
+      const failed = fragile.invoke({});
+      await new Promise((resolve) => setTimeout(resolve, (round * 7) % 50));
+      const busyUntil = Date.now() + 100;
+      while (Date.now() < busyUntil) {}
+
+      expect(await failed).toMatchObject({
+        ok: false,
+        error: { kind: 'error', name: 'RangeError', message: 'missing configuration' },
+        coldStart: true,
+      });
+      if (fragile.stats().coldStarts !== 1) extraStarts += 1;
+      await fragile.close();
+    }
+    // Before the fix, about half the rounds inited a second instance for the same invocation.
+    expect(extraStarts).toBe(0);
+  });
+
   it('reports a missing handler export as Runtime.HandlerNotFound', async () => {
     const missing = pool({ bundle: bundle('missing', 'export const other = () => 1;\n') });
 
