@@ -318,13 +318,13 @@ export class FunctionPool {
         initTimeoutMs: this.#initTimeoutMs,
         onExit: (environment, reason) =>
           queueMicrotask(() => {
-            // After the microtasks already queued: a thread that posts its init
-            // error and ends can have both handled in one turn (Node delivers a
-            // worker's last messages as it reports the exit), and the instance
-            // must first take the invocation that started it, which then gets
-            // the init error. Dropped before that, it left the invocation
-            // queued, and a second instance inited for it.
-            // An idle instance whose thread died (a stray timer threw, say) must not be handed work.
+            // An idle instance whose thread died (a stray timer threw, say) must
+            // not be handed work. Judged after the microtasks already queued: a
+            // thread that posts its init error and ends can have both handled in
+            // one turn (Node delivers a worker's last messages as it reports the
+            // exit), and the instance must first take the invocation that
+            // started it, which then gets the init error; dropped before that,
+            // it left the invocation queued and a second instance inited for it.
             if (environment.crashed && this.#instances.delete(instance)) {
               const starting = this.#starting.indexOf(instance);
               if (starting !== -1) this.#starting.splice(starting, 1);

@@ -195,12 +195,14 @@ describe('send route', () => {
     api.on(PostToConnectionCommand, { ConnectionId: 'd2' }).rejects(gone);
     ddb.on(DeleteCommand).resolves({ Attributes: { rooms: new Set(['lobby']) } });
 
+    const calledAt = Date.now();
     const { frame } = await call('send', {
       action: 'send',
       id: 's',
       room: 'lobby',
       data: { t: 'hi' },
     });
+    const answeredAt = Date.now();
 
     expect(frame).toEqual({ type: 'ack', id: 's', room: 'lobby', seq: 9 });
     for (const live of ['a1', 'b1', 'd1']) {
@@ -232,6 +234,10 @@ describe('send route', () => {
         postedAt: expect.any(Number),
       },
     ]);
+    for (const { postedAt } of work.gone as { postedAt: number }[]) {
+      expect(postedAt).toBeGreaterThanOrEqual(calledAt);
+      expect(postedAt).toBeLessThanOrEqual(answeredAt);
+    }
     const stored = ddb.commandCalls(PutCommand)[0]?.args[0].input.Item;
     expect(stored).toMatchObject({ pk: 'room#lobby', sk: 'msg#0000000000000009' });
   });
